@@ -1,0 +1,125 @@
+/**
+ * Environment → typed, frozen configuration with embedded defaults. Parsed once
+ * at start (never at import time) and passed down; every bad value is reported
+ * by its variable name in one error.
+ */
+import { resolve } from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Embedded data: PGlite's folder, local artifacts. */
+  dataDir: string;
+  /** PostgreSQL server; undefined → PGlite in `dataDir`. */
+  databaseUrl: string | undefined;
+  /** Redis server; undefined → shared state stays in process. */
+  redisUrl: string | undefined;
+  /** Prefix for every Redis key and channel, so deployments can share a server. */
+  redisPrefix: string;
+  /** Operator key; undefined → generated and printed once on first start. */
+  adminKey: string | undefined;
+  logLevel: LogLevel;
+  /** Largest JSON body accepted, in bytes. */
+  maxJsonBodyBytes: number;
+  /** Largest streamed upload (CSV, NDJSON, files), in bytes. */
+  maxUploadBytes: number;
+  /** How long a cached API key stays valid without a re-read, in ms (revocation is immediate regardless). */
+  authCacheTtlMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads variables, collecting every problem before failing. */
+export class EnvReader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  string(name: string, fallback: string): string {
+    const v = this.env[name];
+    return v === undefined || v === '' ? fallback : v;
+  }
+
+  optional(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v === '' ? undefined : v;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.problems.push(`${name}=${JSON.stringify(raw)}: expected an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  /** Sizes like `64MB`, `512kb`, `1GiB` or plain bytes. */
+  bytes(name: string, fallback: number): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const m = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?$/i.exec(raw.trim());
+    if (!m) {
+      this.problems.push(`${name}=${JSON.stringify(raw)}: expected a size such as 1048576, 512KB or 64MB`);
+      return fallback;
+    }
+    const unit = (m[2] ?? 'b').toLowerCase();
+    const scale = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('g') ? 1024 ** 3 : 1;
+    return Math.floor(Number(m[1]) * scale);
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      this.problems.push(`${name}=${JSON.stringify(raw)}: expected one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return raw as T;
+  }
+
+  url(name: string, protocols: readonly string[]): string | undefined {
+    const raw = this.optional(name);
+    if (raw === undefined) return undefined;
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) throw new Error('protocol');
+      return raw;
+    } catch {
+      this.problems.push(`${name}: expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+      return undefined;
+    }
+  }
+}
+
+/** Parses the environment into a frozen Config, or throws ConfigError naming every bad variable. */
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const r = new EnvReader(env);
+  const adminKey = r.optional('TENANTML_ADMIN_KEY');
+  if (adminKey !== undefined && adminKey.length < 16) r.problems.push('TENANTML_ADMIN_KEY: must be at least 16 characters');
+  const config: Config = {
+    port: r.integer('PORT', 8080, 0, 65535),
+    host: r.string('HOST', '127.0.0.1'),
+    dataDir: resolve(r.string('TENANTML_DATA_DIR', './.tenantml')),
+    databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: r.string('TENANTML_REDIS_PREFIX', 'tenantml:'),
+    adminKey,
+    logLevel: r.oneOf<LogLevel>('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    maxJsonBodyBytes: r.bytes('TENANTML_MAX_JSON_BODY', 16 * 1024 * 1024),
+    maxUploadBytes: r.bytes('TENANTML_MAX_UPLOAD', 32 * 1024 * 1024),
+    authCacheTtlMs: r.integer('TENANTML_AUTH_CACHE_TTL_MS', 60_000, 0, 3_600_000),
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return Object.freeze(config);
+}

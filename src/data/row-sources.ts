@@ -1,0 +1,138 @@
+/**
+ * Upload bodies → rows, streamed. Each source yields `{line, record}` without
+ * holding the whole body in memory, checks UTF-8 and the size limit as bytes
+ * arrive, and names the line of anything malformed.
+ */
+import { parse } from 'csv-parse';
+import { AppError, errors } from '../errors.js';
+
+export interface RawRow {
+  /** 1-based position for error messages: the line of a CSV (header = 1) or NDJSON body, the index in a JSON array. */
+  line: number;
+  record: Record<string, unknown>;
+}
+
+export interface RowSource {
+  /** How rows are numbered in messages: `line` or `row`. */
+  unit: 'line' | 'row';
+  rows: AsyncIterable<RawRow>;
+  /** Bytes read so far (the stored size of the upload). */
+  bytesRead(): number;
+}
+
+/** Decodes a byte stream as strict UTF-8, enforcing `maxBytes`. */
+async function* utf8Chunks(body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number, counter: { bytes: number }) {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  for await (const chunk of body) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    counter.bytes += bytes.length;
+    if (counter.bytes > maxBytes)
+      throw errors.payloadTooLarge(`upload exceeds the limit of ${maxBytes} bytes; split it into several appends`);
+    try {
+      yield decoder.decode(bytes, { stream: true });
+    } catch {
+      throw errors.validation(`body is not valid UTF-8 (near byte ${counter.bytes - bytes.length})`);
+    }
+  }
+  try {
+    const rest = decoder.decode();
+    if (rest) yield rest;
+  } catch {
+    throw errors.validation('body is not valid UTF-8 (it ends inside a multi-byte character)');
+  }
+}
+
+/** CSV with a header line. Quoted fields may span lines; line numbers follow the file. */
+export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number): RowSource {
+  const counter = { bytes: 0 };
+  async function* rows(): AsyncIterable<RawRow> {
+    const parser = parse({ bom: true, skip_empty_lines: true, info: true, relax_column_count: false });
+    const feed = (async () => {
+      try {
+        for await (const text of utf8Chunks(body, maxBytes, counter)) {
+          if (!parser.write(text)) await new Promise((r) => parser.once('drain', r));
+        }
+        parser.end();
+      } catch (err) {
+        parser.destroy(err as Error);
+      }
+    })();
+    let header: string[] | undefined;
+    try {
+      for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+        const { record, info } = item;
+        if (!header) {
+          header = record.map((h) => h.trim());
+          const seen = new Set<string>();
+          for (const h of header) {
+            if (h === '') throw errors.validation('line 1: the CSV header has an empty column name', { line: 1 });
+            if (seen.has(h)) throw errors.validation(`line 1: column '${h}' appears twice in the CSV header`, { line: 1, column: h });
+            seen.add(h);
+          }
+          continue;
+        }
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < header.length; i++) out[header[i]!] = record[i];
+        yield { line: info.lines, record: out };
+      }
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      const e = err as Error & { lines?: number; code?: string };
+      const where = e.lines !== undefined ? `line ${e.lines}: ` : '';
+      throw errors.validation(`${where}malformed CSV: ${e.message.replace(/^Invalid Record Length: /, '')}`, {
+        ...(e.lines !== undefined ? { line: e.lines } : {}),
+      });
+    } finally {
+      await feed;
+    }
+    if (!header) throw errors.validation('empty body: expected a CSV header line and at least one row');
+  }
+  return { unit: 'line', rows: rows(), bytesRead: () => counter.bytes };
+}
+
+function asRecord(value: unknown, where: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw errors.validation(`${where}: expected a JSON object with one field per column`);
+  return value as Record<string, unknown>;
+}
+
+/** Newline-delimited JSON: one object per line; blank lines are skipped. */
+export function ndjsonSource(body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number): RowSource {
+  const counter = { bytes: 0 };
+  async function* rows(): AsyncIterable<RawRow> {
+    let pending = '';
+    let line = 0;
+    const parseLine = (text: string): RawRow | null => {
+      line += 1;
+      if (text.trim() === '') return null;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        throw errors.validation(`line ${line}: invalid JSON (${(err as Error).message})`, { line });
+      }
+      return { line, record: asRecord(value, `line ${line}`) };
+    };
+    for await (const text of utf8Chunks(body, maxBytes, counter)) {
+      pending += text;
+      let nl = pending.indexOf('\n');
+      while (nl >= 0) {
+        const row = parseLine(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+        if (row) yield row;
+        nl = pending.indexOf('\n');
+      }
+    }
+    const last = parseLine(pending);
+    if (last) yield last;
+  }
+  return { unit: 'line', rows: rows(), bytesRead: () => counter.bytes };
+}
+
+/** Rows already parsed from a JSON body `{rows: [...]}`. */
+export function jsonArraySource(rows: readonly unknown[], bodyBytes: number): RowSource {
+  async function* gen(): AsyncIterable<RawRow> {
+    for (let i = 0; i < rows.length; i++) yield { line: i + 1, record: asRecord(rows[i], `row ${i + 1}`) };
+  }
+  return { unit: 'row', rows: gen(), bytesRead: () => bodyBytes };
+}

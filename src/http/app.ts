@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Platform } from '../platform.js';
+import './route-config.js';
+import { authPlugin } from './plugins/auth.js';
+import { bodyParsersPlugin } from './plugins/body-parsers.js';
+import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { openApiPlugin } from './plugins/openapi.js';
+import { adminTenantRoutes } from './routes/admin-tenants.js';
+import { datasetRoutes } from './routes/datasets.js';
+import { healthRoutes } from './routes/health.js';
+import { installValidators } from './validation.js';
+
+export const API_VERSION = '0.1.0';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+export interface AppOptions {
+  /** pino logger options, or false for none (tests). */
+  logger?: boolean | Record<string, unknown>;
+}
+
+/** Builds the HTTP app over a platform. It never listens: `main.ts` does. */
+export async function buildApp(platform: Platform, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: platform.config.logLevel,
+            // Keys and bodies never reach the logs.
+            redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
+            ...(typeof options.logger === 'object' ? options.logger : {}),
+          },
+    bodyLimit: platform.config.maxJsonBodyBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  installValidators(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(errorHandlerPlugin);
+  await app.register(openApiPlugin, { version: API_VERSION });
+  await app.register(metricsPlugin, { registry: platform.metrics });
+  await app.register(bodyParsersPlugin, { maxUploadBytes: platform.config.maxUploadBytes });
+  await app.register(authPlugin, { authenticator: platform.authenticator });
+
+  await app.register(healthRoutes, { platform });
+  await app.register(adminTenantRoutes, { platform });
+  await app.register(datasetRoutes, { platform });
+  return app;
+}

@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** HTTP metrics per operation (and tenant), and `GET /metrics` for Prometheus. */
+export const metricsPlugin = fp(
+  async (app: FastifyInstance, opts: { registry: Registry }) => {
+    const duration = new Histogram({
+      name: 'tenantml_http_request_duration_seconds',
+      help: 'HTTP request duration by operation and status',
+      labelNames: ['operation', 'status'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [opts.registry],
+    });
+    const requests = new Counter({
+      name: 'tenantml_http_requests_total',
+      help: 'HTTP requests by operation, status and tenant',
+      labelNames: ['operation', 'status', 'tenant'] as const,
+      registers: [opts.registry],
+    });
+    app.addHook('onResponse', async (request, reply) => {
+      const operation = request.routeOptions.config?.operation ?? 'unknown';
+      const status = String(reply.statusCode);
+      duration.observe({ operation, status }, reply.elapsedTime / 1000);
+      const p = request.principal;
+      requests.inc({ operation, status, tenant: p?.kind === 'tenant' ? p.tenantId : '' });
+    });
+    app.get('/metrics', { config: { operation: 'ops.metrics', auth: 'public' }, schema: { hide: true } }, async (_req, reply) => {
+      reply.header('content-type', opts.registry.contentType);
+      return opts.registry.metrics();
+    });
+  },
+  { name: 'tenantml-metrics' },
+);
