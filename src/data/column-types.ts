@@ -41,12 +41,14 @@ function parseDate(raw: string): string {
 }
 
 /**
- * Converts a raw value to the column's type. Strings (CSV cells) are parsed;
- * JSON values must already have the right JSON type. '' and null are missing.
+ * Converts a raw value to the column's type. Text values (CSV cells, `textual`)
+ * are parsed; JSON values must already have the right JSON type ("1.5" is not a
+ * number there), except dates, which JSON can only carry as strings. Null,
+ * absent and (in text) '' are missing.
  */
-export function coerceValue(raw: unknown, type: ColumnType): StoredValue {
-  if (raw === null || raw === undefined || raw === '') return null;
-  if (typeof raw === 'string') {
+export function coerceValue(raw: unknown, type: ColumnType, textual: boolean): StoredValue {
+  if (raw === null || raw === undefined || (textual && raw === '')) return null;
+  if (typeof raw === 'string' && (textual || type === 'string' || type === 'date')) {
     const s = raw.trim();
     switch (type) {
       case 'string':
@@ -86,7 +88,7 @@ export function coerceValue(raw: unknown, type: ColumnType): StoredValue {
 }
 
 /** The narrowest type that fits every sample value of a column (missing values fit all). */
-export function inferType(samples: readonly unknown[]): ColumnType {
+export function inferType(samples: readonly unknown[], textual: boolean): ColumnType {
   let candidates: ColumnType[] = ['boolean', 'integer', 'number', 'date'];
   let sawValue = false;
   for (const raw of samples) {
@@ -96,7 +98,7 @@ export function inferType(samples: readonly unknown[]): ColumnType {
       // A non-finite token in an otherwise numeric column is a bad value, not a string column.
       if (t === 'number' && typeof raw === 'string' && NON_FINITE.test(raw.trim())) return true;
       try {
-        coerceValue(raw, t);
+        coerceValue(raw, t, textual);
         return true;
       } catch {
         return false;

@@ -121,7 +121,7 @@ export class DatasetService {
       );
     };
     const decideColumns = async (rows: RawRow[]) => {
-      columns = inferColumns(rows, source.unit);
+      columns = inferColumns(rows, source.unit, source.textual);
       index = new Map(columns.map((c, i) => [c.name, i]));
       const fixed = await this.db.withTenant(tenantId, (tx) =>
         tx.query<{ columns: Column[] }>(
@@ -135,7 +135,7 @@ export class DatasetService {
         columns = actual;
         index = new Map(columns.map((c, i) => [c.name, i]));
       }
-      for (const r of rows) batch.push(validateRow(r, columns, index, source.unit));
+      for (const r of rows) batch.push(validateRow(r, columns, index, source.unit, source.textual));
     };
 
     for await (const row of source.rows) {
@@ -147,7 +147,7 @@ export class DatasetService {
         }
         continue;
       }
-      batch.push(validateRow(row, columns, index, source.unit));
+      batch.push(validateRow(row, columns, index, source.unit, source.textual));
       if (batch.length >= INSERT_BATCH_ROWS) await flush();
     }
     if (sample && sample.length > 0) await decideColumns(sample);

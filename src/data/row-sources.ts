@@ -15,6 +15,8 @@ export interface RawRow {
 export interface RowSource {
   /** How rows are numbered in messages: `line` or `row`. */
   unit: 'line' | 'row';
+  /** Values arrive as text to be parsed (CSV), not as typed JSON values. */
+  textual: boolean;
   rows: AsyncIterable<RawRow>;
   /** Bytes read so far (the stored size of the upload). */
   bytesRead(): number;
@@ -87,7 +89,7 @@ export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, max
     }
     if (!header) throw errors.validation('empty body: expected a CSV header line and at least one row');
   }
-  return { unit: 'line', rows: rows(), bytesRead: () => counter.bytes };
+  return { unit: 'line', textual: true, rows: rows(), bytesRead: () => counter.bytes };
 }
 
 function asRecord(value: unknown, where: string): Record<string, unknown> {
@@ -126,7 +128,7 @@ export function ndjsonSource(body: AsyncIterable<Buffer | Uint8Array | string>, 
     const last = parseLine(pending);
     if (last) yield last;
   }
-  return { unit: 'line', rows: rows(), bytesRead: () => counter.bytes };
+  return { unit: 'line', textual: false, rows: rows(), bytesRead: () => counter.bytes };
 }
 
 /** Rows already parsed from a JSON body `{rows: [...]}`. */
@@ -134,5 +136,5 @@ export function jsonArraySource(rows: readonly unknown[], bodyBytes: number): Ro
   async function* gen(): AsyncIterable<RawRow> {
     for (let i = 0; i < rows.length; i++) yield { line: i + 1, record: asRecord(rows[i], `row ${i + 1}`) };
   }
-  return { unit: 'row', rows: gen(), bytesRead: () => bodyBytes };
+  return { unit: 'row', textual: false, rows: gen(), bytesRead: () => bodyBytes };
 }

@@ -6,7 +6,7 @@ import type { RawRow } from './row-sources.js';
 export const INFERENCE_SAMPLE_ROWS = 1000;
 
 /** Infers columns (names in first-seen order, narrowest type) from the first rows of the first upload. */
-export function inferColumns(sample: readonly RawRow[], unit: 'line' | 'row'): Column[] {
+export function inferColumns(sample: readonly RawRow[], unit: 'line' | 'row', textual: boolean): Column[] {
   const names: string[] = [];
   const seen = new Set<string>();
   for (const row of sample) {
@@ -21,11 +21,17 @@ export function inferColumns(sample: readonly RawRow[], unit: 'line' | 'row'): C
       names.push(name);
     }
   }
-  return names.map((name) => ({ name, type: inferType(sample.map((r) => r.record[name])) }));
+  return names.map((name) => ({ name, type: inferType(sample.map((r) => r.record[name]), textual) }));
 }
 
 /** Validates one row against the columns, returning its values in column order. */
-export function validateRow(row: RawRow, columns: readonly Column[], index: Map<string, number>, unit: 'line' | 'row'): StoredValue[] {
+export function validateRow(
+  row: RawRow,
+  columns: readonly Column[],
+  index: Map<string, number>,
+  unit: 'line' | 'row',
+  textual: boolean,
+): StoredValue[] {
   for (const key of Object.keys(row.record)) {
     if (!index.has(key))
       throw errors.validation(`${unit} ${row.line}: unknown column '${key}' (the dataset's columns are: ${columns.map((c) => c.name).join(', ')})`, {
@@ -37,7 +43,7 @@ export function validateRow(row: RawRow, columns: readonly Column[], index: Map<
   for (let i = 0; i < columns.length; i++) {
     const col = columns[i]!;
     try {
-      out[i] = coerceValue(row.record[col.name], col.type);
+      out[i] = coerceValue(row.record[col.name], col.type, textual);
     } catch (err) {
       if (!(err instanceof ValueError)) throw err;
       throw errors.validation(`${unit} ${row.line}, column '${col.name}' (${col.type}): ${err.message}`, {

@@ -14,6 +14,19 @@ import { installValidators } from './validation.js';
 
 export const API_VERSION = '0.1.0';
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  auth: 'tenant' | 'operator' | 'public';
+  operation: string | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    registeredRoutes: RegisteredRoute[];
+  }
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
 export interface AppOptions {
@@ -42,6 +55,13 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
     routerOptions: { ignoreTrailingSlash: true },
   });
   installValidators(app);
+  // Every route, as registered: the isolation suite checks each one has an attack row.
+  const routes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: r.url, auth: r.config?.auth ?? 'public', operation: r.config?.operation });
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -23,13 +23,16 @@ function describeValidation(context: string | undefined, issues: ValidationIssue
 }
 
 /** Fastify's own errors → our codes. */
-function fromFastify(err: FastifyError): AppError | null {
+function fromFastify(err: FastifyError, request: FastifyRequest): AppError | null {
   if (err.validation) return new AppError('validation_failed', describeValidation(err.validationContext, err.validation as ValidationIssue[]));
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('payload_too_large', 'request body is larger than the limit for this route');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError('unsupported_media_type', err.message);
+      return new AppError(
+        'unsupported_media_type',
+        `unsupported content type '${request.headers['content-type'] ?? '(none)'}'; this server reads application/json, text/csv, application/x-ndjson and multipart/form-data`,
+      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new AppError('validation_failed', 'empty body: expected a JSON document');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -47,7 +50,7 @@ function fromFastify(err: FastifyError): AppError | null {
 }
 
 export function renderError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const appError = err instanceof AppError ? err : fromFastify(err as FastifyError);
+  const appError = err instanceof AppError ? err : fromFastify(err as FastifyError, request);
   if (!appError) {
     request.log.error({ err }, 'unhandled error');
   } else if (appError.status >= 500) {
