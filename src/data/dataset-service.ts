@@ -106,19 +106,25 @@ export class DatasetService {
     let sample: RawRow[] | null = columns.length === 0 ? [] : null;
     let written = 0;
 
+    // One insert stays in flight while the next batch is parsed and validated, so
+    // parsing (this process) and writing (the database) overlap.
+    let inflight: Promise<unknown> = Promise.resolve();
     const flush = async () => {
       if (batch.length === 0) return;
       const rows = batch;
       const first = written;
       batch = [];
       written += rows.length;
-      await this.db.withTenant(tenantId, (tx) =>
+      await inflight;
+      inflight = this.db.withTenant(tenantId, (tx) =>
         tx.query(
           `insert into dataset_rows (tenant_id, dataset_id, upload_id, row_no, "values")
            select $1, $2, $3, $4 + t.ord::int, t.v from jsonb_array_elements($5::jsonb) with ordinality as t(v, ord)`,
           [tenantId, dataset.id, uploadId, first, JSON.stringify(rows)],
         ),
       );
+      // Observed at the next await; this keeps a failure from being reported as unhandled meanwhile.
+      inflight.catch(() => {});
     };
     const decideColumns = async (rows: RawRow[]) => {
       columns = inferColumns(rows, source.unit, source.textual);
@@ -152,6 +158,7 @@ export class DatasetService {
     }
     if (sample && sample.length > 0) await decideColumns(sample);
     await flush();
+    await inflight;
     return written;
   }
 

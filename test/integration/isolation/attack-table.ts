@@ -1,0 +1,139 @@
+/**
+ * The isolation attack table: for every tenant route, what tenant A's key tries
+ * against tenant B's resources, and what must come back. A route registered
+ * without a row here fails `routes-covered` in isolation.test.ts.
+ */
+import assert from 'node:assert/strict';
+import type { LightMyRequestResponse } from 'fastify';
+import type { TestPlatform, TestTenant } from '../../support/test-platform.js';
+
+export interface AttackContext {
+  t: TestPlatform;
+  /** The attacker. */
+  a: TestTenant;
+  /** The victim: owns `victim-only` datasets and a dataset named `shared` too. */
+  b: TestTenant;
+  /** Headers that try to smuggle B's identity in. */
+  spoof: Record<string, string>;
+}
+
+export interface AttackRow {
+  /** `METHOD /path` exactly as registered. */
+  route: string;
+  /** What the attack does, for the test name. */
+  does: string;
+  attack(ctx: AttackContext): Promise<LightMyRequestResponse>;
+  /** Expected status. */
+  expect: number;
+  /** Extra checks: nothing of B returned, nothing of B changed. */
+  verify?(res: LightMyRequestResponse, ctx: AttackContext): Promise<void>;
+}
+
+/** Fails if a response body mentions B's id or its planted canary value (echoing the attacker's own input is not a leak). */
+export function assertNoVictimData(res: LightMyRequestResponse, ctx: AttackContext): void {
+  for (const secret of [ctx.b.id, 'VICTIM-CANARY']) {
+    assert.ok(!res.body.includes(secret), `response leaks '${secret}': ${res.body.slice(0, 300)}`);
+  }
+}
+
+async function victimRowCount(ctx: AttackContext, dataset: string): Promise<number> {
+  return (await ctx.t.call(ctx.b.key, 'GET', `/v1/datasets/${dataset}`)).json().rowCount;
+}
+
+export const ATTACKS: AttackRow[] = [
+  {
+    route: 'GET /v1/datasets',
+    does: "lists datasets with B's id in a header",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v1/datasets', undefined, spoof),
+    expect: 200,
+    async verify(res, ctx) {
+      assertNoVictimData(res, ctx);
+      assert.deepEqual(res.json().datasets.map((d: { name: string }) => d.name).sort(), ['mine', 'shared']);
+    },
+  },
+  {
+    route: 'GET /v1/datasets',
+    does: "lists datasets with B's id in the query",
+    attack: ({ t, a, b }) => t.call(a.key, 'GET', `/v1/datasets?tenant_id=${b.id}`),
+    expect: 400,
+  },
+  {
+    route: 'POST /v1/datasets',
+    does: "creates a dataset while claiming to be B (header and body)",
+    attack: ({ t, a, b, spoof }) => t.call(a.key, 'POST', '/v1/datasets', { name: 'victim-only', tenant_id: b.id }, spoof),
+    expect: 400,
+  },
+  {
+    route: 'POST /v1/datasets',
+    does: "creates a dataset with B's id in a header: it lands in A",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v1/datasets', { name: 'created-by-a' }, spoof),
+    expect: 201,
+    async verify(_res, ctx) {
+      assert.equal((await ctx.t.call(ctx.b.key, 'GET', '/v1/datasets/created-by-a')).statusCode, 404, 'not created in B');
+      assert.equal((await ctx.t.call(ctx.a.key, 'GET', '/v1/datasets/created-by-a')).statusCode, 200, 'created in A');
+    },
+  },
+  {
+    route: 'GET /v1/datasets/:name',
+    does: "reads B's dataset by name",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v1/datasets/victim-only', undefined, spoof),
+    expect: 404,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'GET /v1/datasets/:name',
+    does: "reads a dataset name both have: gets A's",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v1/datasets/shared', undefined, spoof),
+    expect: 200,
+    async verify(res, ctx) {
+      assert.equal(res.json().rowCount, 1, "A's own dataset has 1 row; B's has 2");
+    },
+  },
+  {
+    route: 'POST /v1/datasets/:name/rows',
+    does: "appends rows to B's dataset",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v1/datasets/victim-only/rows', 'x,label\n1,evil\n', { ...spoof, 'content-type': 'text/csv' }),
+    expect: 404,
+    async verify(_res, ctx) {
+      assert.equal(await victimRowCount(ctx, 'victim-only'), 2);
+    },
+  },
+  {
+    route: 'POST /v1/datasets/:name/rows',
+    does: "appends rows whose tenant_id field names B to a shared name",
+    attack: ({ t, a, b }) => t.call(a.key, 'POST', '/v1/datasets/shared/rows', { rows: [{ x: 9, label: 'evil', tenant_id: b.id }] }),
+    expect: 400,
+    async verify(_res, ctx) {
+      assert.equal(await victimRowCount(ctx, 'shared'), 2);
+    },
+  },
+  {
+    route: 'GET /v1/datasets/:name/rows',
+    does: "reads B's rows",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v1/datasets/victim-only/rows', undefined, spoof),
+    expect: 404,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'GET /v1/datasets/:name/rows',
+    does: "reads rows of a shared name: only A's",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v1/datasets/shared/rows', undefined, spoof),
+    expect: 200,
+    async verify(res, ctx) {
+      assertNoVictimData(res, ctx);
+      assert.equal(res.json().rows.length, 1);
+    },
+  },
+];
+
+/** Operator routes: a tenant key must get 403 on each, whatever it names. */
+export const OPERATOR_ROUTES: { route: string; url: (b: TestTenant) => string; body?: unknown }[] = [
+  { route: 'POST /v1/admin/tenants', url: () => '/v1/admin/tenants', body: { name: 'x' } },
+  { route: 'GET /v1/admin/tenants', url: () => '/v1/admin/tenants' },
+  { route: 'GET /v1/admin/tenants/:id', url: (b) => `/v1/admin/tenants/${b.id}` },
+  { route: 'PATCH /v1/admin/tenants/:id', url: (b) => `/v1/admin/tenants/${b.id}`, body: { status: 'suspended' } },
+  { route: 'DELETE /v1/admin/tenants/:id', url: (b) => `/v1/admin/tenants/${b.id}` },
+  { route: 'POST /v1/admin/tenants/:id/keys', url: (b) => `/v1/admin/tenants/${b.id}/keys`, body: {} },
+  { route: 'GET /v1/admin/tenants/:id/keys', url: (b) => `/v1/admin/tenants/${b.id}/keys` },
+  { route: 'DELETE /v1/admin/tenants/:id/keys/:keyId', url: (b) => `/v1/admin/tenants/${b.id}/keys/${b.key.split('_')[1]}` },
+];
