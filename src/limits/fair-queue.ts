@@ -23,6 +23,12 @@ export interface FairQueueOptions {
   weightOf(tenantId: string): number;
   /** A blocked tenant keeps its queue but is skipped and earns no credit. */
   isBlocked(tenantId: string): boolean;
+  /**
+   * Whether a tenant whose queue is empty keeps its place in the round (e.g.
+   * while its tasks still run), so that its next entry does not start a fresh
+   * turn ahead of tenants already waiting. Default: never.
+   */
+  holdsTurn?(tenantId: string): boolean;
 }
 
 /** A DRR queue of entries belonging to tenants. */
@@ -52,6 +58,7 @@ interface Flow<E> {
 /** Builds an empty DRR queue. */
 export function createFairQueue<E extends FairQueueEntry>(options: FairQueueOptions): FairQueue<E> {
   const { quantum, weightOf, isBlocked } = options;
+  const holdsTurn = options.holdsTurn ?? (() => false);
   const flows = new Map<string, Flow<E>>();
   // Tenants with queued entries, in round-robin order.
   const active: Flow<E>[] = [];
@@ -75,7 +82,9 @@ export function createFairQueue<E extends FairQueueEntry>(options: FairQueueOpti
     flow.cost -= entry.cost;
     size--;
     totalCost -= entry.cost;
-    if (flow.entries.length === 0) deactivate(flow);
+    // DRR: an emptied queue keeps no credit. The flow itself leaves the round
+    // lazily, when `pop` next reaches it and it no longer holds its turn.
+    if (flow.entries.length === 0) flow.deficit = 0;
     return entry;
   }
 
@@ -107,7 +116,11 @@ export function createFairQueue<E extends FairQueueEntry>(options: FairQueueOpti
         for (let visited = 0, turns = active.length; visited < turns; visited++) {
           if (cursor >= active.length) cursor = 0;
           const flow = active[cursor]!;
-          if (isBlocked(flow.tenantId)) {
+          if (flow.entries.length === 0 && !holdsTurn(flow.tenantId)) {
+            deactivate(flow);
+            continue;
+          }
+          if (flow.entries.length === 0 || isBlocked(flow.tenantId)) {
             credited = false;
             cursor++;
             continue;
@@ -130,7 +143,7 @@ export function createFairQueue<E extends FairQueueEntry>(options: FairQueueOpti
         // A whole round served nobody: grant the turns it would take in one step.
         const extraTurns = shortfallTurns - 1;
         if (extraTurns > 0) {
-          for (const flow of active) if (!isBlocked(flow.tenantId)) flow.deficit += extraTurns * quantum * weightOf(flow.tenantId);
+          for (const flow of active) if (flow.entries.length > 0 && !isBlocked(flow.tenantId)) flow.deficit += extraTurns * quantum * weightOf(flow.tenantId);
         }
       }
     },

@@ -136,6 +136,8 @@ export function createFairScheduler(options: FairSchedulerOptions = {}): FairSch
       const state = tenants.get(id);
       return state !== undefined && state.stats.inFlight >= state.maxConcurrent;
     },
+    // A tenant whose last queued task is running keeps its turn: a newcomer goes next, not its follow-up.
+    holdsTurn: (id: string) => (tenants.get(id)?.stats.inFlight ?? 0) > 0,
   };
   const lanes: Record<Lane, FairQueue<Task>> = {
     realtime: createFairQueue<Task>(queueOptions),
@@ -254,7 +256,6 @@ export function createFairScheduler(options: FairSchedulerOptions = {}): FairSch
         task.timer = setTimeout(() => {
           if (dequeue(task)) reject(shed(task, 'deadline', estimateWaitMs(tenantId, lane, cost)));
         }, Math.max(0, deadlineAt - enqueuedAt));
-        task.timer.unref();
       }
       if (signal) {
         task.onAbort = () => {
