@@ -48,7 +48,10 @@ export function createMemoryQuotaStore(): QuotaStore {
       const current = counters?.get(slot(counter, window)) ?? 0;
       const next = current + amount;
       if (limit !== undefined && amount > 0 && next > limit) return { applied: false, used: current };
-      if (!counters) byTenant.set(tenantId, (counters = new Map()));
+      if (!counters) {
+        counters = new Map();
+        byTenant.set(tenantId, counters);
+      }
       counters.set(slot(counter, window), next);
       return { applied: true, used: next };
     },

@@ -46,7 +46,11 @@ describe('prediction quota guard', () => {
     const guard = createQuotaGuard({
       store,
       clock: () => now,
-      hooks: { onDecision: (e) => (e.allowed ? undefined : refusals.push(`${e.tenantId}:${e.reason}`)) },
+      hooks: {
+        onDecision: (e) => {
+          if (!e.allowed) refusals.push(`${e.tenantId}:${e.reason}`);
+        },
+      },
     });
     return { guard, store, limits, refusals, set: (next: string) => (now = at(next)) };
   }
