@@ -24,6 +24,8 @@ export interface QuotaUsage {
 export interface QuotaGuard {
   /** Charges `rows` to the day and the month, all or nothing; throws `quota_exceeded` if either is spent. */
   consumePredictions(tenantId: string, limits: TenantLimits, rows: number, routeClass?: RouteClass): Promise<QuotaUsage[]>;
+  /** Gives back rows that `consumePredictions` charged when the work was not done (shed, cancelled, failed). */
+  refundPredictions(tenantId: string, charged: readonly QuotaUsage[], rows: number): Promise<void>;
   /** The current day and month usage, charging nothing. */
   predictionUsage(tenantId: string, limits: TenantLimits): Promise<QuotaUsage[]>;
 }
@@ -75,6 +77,10 @@ export function createQuotaGuard(options: { store: QuotaStore; clock?: Clock; ho
         usage.push(usageOf(window, result.used, limit));
       }
       return usage;
+    },
+    async refundPredictions(tenantId, charged, rows) {
+      // Refund into the windows that were charged, even if a new day has begun since.
+      for (const usage of charged) await store.add(tenantId, 'predictions', usage.window, -rows);
     },
     async predictionUsage(tenantId, limits) {
       const now = clock();

@@ -108,6 +108,16 @@ describe('prediction quota guard', () => {
     );
   });
 
+  it('refunds rows into the windows they were charged to', async () => {
+    const { guard, limits, store, set } = fixture('2025-03-10T23:59:59Z');
+    const charged = await guard.consumePredictions('t1', limits, 70);
+    set('2025-03-11T00:00:01Z');
+    await guard.refundPredictions('t1', charged, 70);
+    assert.equal(await store.get('t1', 'predictions', 'day:2025-03-10'), 0);
+    assert.equal(await store.get('t1', 'predictions', 'month:2025-03'), 0);
+    assert.equal(await store.get('t1', 'predictions', 'day:2025-03-11'), 0);
+  });
+
   it('keeps tenants apart', async () => {
     const { guard, limits } = fixture('2025-03-10T12:00:00Z');
     await guard.consumePredictions('t1', limits, 100);
