@@ -103,7 +103,7 @@ const EWMA_ALPHA = 0.2;
 
 /** Builds a fair scheduler. */
 export function createFairScheduler(options: FairSchedulerOptions = {}): FairScheduler {
-  const slots = options.slots ?? 1;
+  const slots = Math.max(1, Math.floor(options.slots ?? 1));
   const defaultMaxConcurrent = options.defaultMaxConcurrent ?? 4;
   const defaultSliceRows = options.sliceRows ?? 2000;
   const maxQueuedPerTenant = options.maxQueuedPerTenant ?? 10_000;
