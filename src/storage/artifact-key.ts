@@ -17,7 +17,7 @@ export interface ArtifactKeyParts {
 
 // Starts with a letter or digit, so `.`, `..` and hidden names are impossible.
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const PREFIX = /^[A-Za-z0-9._\/-]*$/;
+const PREFIX = /^[A-Za-z0-9._/-]*$/;
 
 /** True if `value` is allowed as one segment of a key. */
 export function isSafeKeySegment(value: string): boolean {

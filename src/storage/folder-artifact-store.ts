@@ -5,6 +5,7 @@
  * Keys never have a segment starting with '.', so `.tmp` can never collide.
  */
 import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { errors } from '../errors.js';
@@ -35,7 +36,7 @@ export function createFolderArtifactStore(config: FolderStoreConfig): ArtifactSt
   };
 
   async function walk(dir: string, relative: string, out: string[]): Promise<void> {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
