@@ -75,17 +75,4 @@ describe('redis invalidation bus', () => {
       await Promise.all([a.close(), b.close()]);
     }
   });
-
-  test('the in-process bus delivers to every subscriber and unsubscribes', async () => {
-    const bus = createInvalidationBus({ kind: 'memory' });
-    const seen: unknown[] = [];
-    const off = bus.subscribe((e) => seen.push(e));
-    bus.subscribe(() => {
-      throw new Error('a broken handler must not stop the others');
-    });
-    await bus.publish({ type: 'key-revoked', tenantId: 't', keyId: 'k1' });
-    off();
-    await bus.publish({ type: 'key-revoked', tenantId: 't', keyId: 'k2' });
-    assert.deepEqual(seen, [{ type: 'key-revoked', tenantId: 't', keyId: 'k1' }]);
-  });
 });
