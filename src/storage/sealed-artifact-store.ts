@@ -1,0 +1,20 @@
+/** An `ArtifactStore` decorator that seals bytes on `put` and verifies them on `get`. */
+import type { ArtifactStore } from './artifact-store.js';
+import { openArtifact, sealArtifact } from './artifact-seal.js';
+
+/** Wraps a raw backend so a corrupt object is a clear error, never a wrong prediction. */
+export function withIntegrity(inner: ArtifactStore): ArtifactStore {
+  return {
+    kind: inner.kind,
+    put: (key, bytes) => inner.put(key, sealArtifact(bytes)),
+    async get(key) {
+      const sealed = await inner.get(key);
+      return sealed === null ? null : openArtifact(sealed, key);
+    },
+    exists: (key) => inner.exists(key),
+    delete: (key) => inner.delete(key),
+    deletePrefix: (prefix) => inner.deletePrefix(prefix),
+    list: (prefix) => inner.list(prefix),
+    close: () => inner.close(),
+  };
+}
