@@ -61,6 +61,7 @@ export class HnswIndex implements VectorIndex {
     if (header.kind !== 'hnsw') throw new CorruptIndexError(`expected an hnsw index, found ${header.kind}`);
     const store = ExactIndex.fromArrays(header.dimension, header.generation, ids, vectors);
     const opts = withDefaults(options);
+    checkGraphSection(extra, header.count, header.dimension);
     const graph = newGraph(header.dimension, opts);
     // usearch only loads from files; the bytes were checksummed above.
     const path = join(tmpdir(), `tenantml-hnsw-${randomUUID()}.usearch`);
@@ -160,6 +161,23 @@ export class HnswIndex implements VectorIndex {
     hits.sort((a, b) => b.score - a.score || a.id - b.id);
     return hits;
   }
+}
+
+/**
+ * usearch trusts its files and crashes the process on garbage, so check the
+ * layout it writes (rows u32, row bytes u32, the vectors, then "usearch")
+ * first. The checksum already guards against damage; this guards against bugs.
+ */
+function checkGraphSection(bytes: Uint8Array, count: number, dimension: number): void {
+  if (bytes.length < 8) throw new CorruptIndexError('graph section missing');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const rows = view.getUint32(0, true);
+  const rowBytes = view.getUint32(4, true);
+  // Removed entries keep their rows until a rebuild, so rows may exceed count.
+  if (rows < count || rowBytes !== dimension * 4) throw new CorruptIndexError(`graph holds ${rows} vectors of ${rowBytes} bytes, store ${count} of ${dimension * 4}`);
+  const magicAt = 8 + rows * rowBytes;
+  const magic = new TextDecoder('latin1').decode(bytes.subarray(magicAt, magicAt + 7));
+  if (magic !== 'usearch') throw new CorruptIndexError('graph section has no usearch header');
 }
 
 function withDefaults(options: HnswOptions): Required<HnswOptions> {
