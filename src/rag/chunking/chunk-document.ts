@@ -61,7 +61,7 @@ export function chunkDocument(doc: ParsedDocument, options: ChunkOptions = {}): 
     let section: Block[] = [];
     for (const block of page.blocks) {
       if (block.kind === 'heading') {
-        packSection(section, targetChars, overlapChars).forEach((t) => emit(page.page, t));
+        for (const t of packSection(section, targetChars, overlapChars)) emit(page.page, t);
         section = [];
         const level = block.level ?? 1;
         while (headings.length > 0 && headings[headings.length - 1]!.level >= level) headings.pop();
@@ -70,7 +70,7 @@ export function chunkDocument(doc: ParsedDocument, options: ChunkOptions = {}): 
         section.push(block);
       }
     }
-    packSection(section, targetChars, overlapChars).forEach((t) => emit(page.page, t));
+    for (const t of packSection(section, targetChars, overlapChars)) emit(page.page, t);
   }
   // A document of headings only still deserves to be found.
   if (chunks.length === 0) {
@@ -90,7 +90,9 @@ function packSection(blocks: Block[], target: number, overlap: number): string[]
   for (const b of blocks) {
     const text = b.kind === 'list-item' ? `- ${b.text}` : b.text;
     const pieces = text.length <= target ? [text] : splitSentences(text).flatMap((s) => (s.length <= target ? [s] : splitWords(s, target)));
-    pieces.forEach((p, i) => units.push({ text: p, sep: i === 0 ? '\n' : ' ' }));
+    pieces.forEach((p, i) => {
+      units.push({ text: p, sep: i === 0 ? '\n' : ' ' });
+    });
   }
   const out: string[] = [];
   let cur = '';

@@ -109,7 +109,9 @@ export class HnswIndex implements VectorIndex {
     const replaced = ids.filter((id) => this.#graph.contains(BigInt(id)) === true);
     if (replaced.length > 0) this.#graph.remove(replaced.map((id) => BigInt(id)));
     const flat = new Float32Array(ids.length * this.dimension);
-    vectors.forEach((v, i) => flat.set(v, i * this.dimension));
+    vectors.forEach((v, i) => {
+      flat.set(v, i * this.dimension);
+    });
     if (ids.length > 0) this.#graph.add(BigUint64Array.from(ids, (id) => BigInt(id)), flat, 1);
   }
 

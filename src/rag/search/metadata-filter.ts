@@ -69,7 +69,7 @@ function matchesCondition(actual: unknown, c: MetadataCondition): boolean {
   if (c.$eq !== undefined && !equalsOrContains(actual, c.$eq)) return false;
   if (c.$ne !== undefined && equalsOrContains(actual, c.$ne)) return false;
   if (c.$in !== undefined && !c.$in.some((v) => equalsOrContains(actual, v))) return false;
-  if (c.$nin !== undefined && c.$nin.some((v) => equalsOrContains(actual, v))) return false;
+  if (c.$nin?.some((v) => equalsOrContains(actual, v))) return false;
   const comparable = typeof actual === 'number' || typeof actual === 'string';
   const cmp = (bound: number | string | undefined, ok: (d: number) => boolean) =>
     bound === undefined || (comparable && typeof actual === typeof bound && ok(actual < bound ? -1 : actual > bound ? 1 : 0));

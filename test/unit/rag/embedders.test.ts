@@ -97,7 +97,9 @@ describe('openai embedder against a stub server', () => {
     assert.equal(stub.requests[0]!.url, '/v1/embeddings');
     assert.equal(stub.requests[0]!.headers.authorization, 'Bearer sk-test');
     const expected = (n: number) => n / Math.sqrt(n * n + 3);
-    out.forEach((v, i) => assert.ok(Math.abs(v[0]! - expected([1, 3, 7][i]!)) < 1e-6));
+    out.forEach((v, i) => {
+      assert.ok(Math.abs(v[0]! - expected([1, 3, 7][i]!)) < 1e-6);
+    });
   });
 
   it('retries 429 and 503 with backoff, then succeeds', async () => {

@@ -36,7 +36,9 @@ function bruteForce(ids: number[], vs: Float32Array[], q: Float32Array, k: numbe
 
 function flat(vs: Float32Array[]): Float32Array {
   const out = new Float32Array(vs.length * (vs[0]?.length ?? 0));
-  vs.forEach((v, i) => out.set(v, i * v.length));
+  vs.forEach((v, i) => {
+    out.set(v, i * v.length);
+  });
   return out;
 }
 
@@ -55,7 +57,9 @@ describe('ExactIndex', () => {
       const got = index.search(q, 7);
       const want = bruteForce(ids, vs, q, 7);
       assert.deepEqual(got.map((h) => h.id), want.map((h) => h.id));
-      got.forEach((h, i) => assert.ok(Math.abs(h.score - want[i]!.score) < 1e-5));
+      got.forEach((h, i) => {
+        assert.ok(Math.abs(h.score - want[i]!.score) < 1e-5);
+      });
     }
   });
 
