@@ -79,7 +79,10 @@ export function train(data: Dataset, params: TrainParams = {}, options: TrainOpt
   const ws = createGrowWorkspace(matrix);
   const rng = createRng(p.seed);
   const link = linkOf(p.objective);
-  const base = baseMarginOf(p.objective, p.baseScore);
+  // XGBoost 1.7 starts reg:absoluteerror from the label median; every other objective from 0.5.
+  const baseScore =
+    p.objective === 'reg:absoluteerror' && params.baseScore === undefined ? labelMedian(d.labels, d.weights) : p.baseScore;
+  const base = baseMarginOf(p.objective, baseScore);
   const margin = new Float32Array(d.numRows).fill(base);
   const grad = new Float64Array(d.numRows);
   const hess = new Float64Array(d.numRows);
@@ -130,7 +133,7 @@ export function train(data: Dataset, params: TrainParams = {}, options: TrainOpt
   const kept = p.earlyStoppingRounds > 0 ? trees.slice(0, bestIteration + 1) : trees;
   const model: GbdtModel = {
     objective: cfg,
-    baseScore: Math.fround(p.baseScore),
+    baseScore: Math.fround(baseScore),
     numFeatures: d.numFeatures,
     featureNames: names,
     featureKinds: kinds,
@@ -232,6 +235,12 @@ function refitLeavesToMedian(
     const q = weights === null ? interpolatedMedian(res.map((e) => e.r)) : weightedMedian(res);
     t.value[node] = Math.fround(Math.fround(q) * Math.fround(eta));
   }
+}
+
+function labelMedian(labels: Float32Array, weights: Float32Array | null): number {
+  if (weights === null) return interpolatedMedian(Array.from(labels).sort((a, b) => a - b));
+  const v = Array.from(labels, (r, i) => ({ r, w: weights[i]! })).sort((a, b) => a.r - b.r);
+  return weightedMedian(v);
 }
 
 function interpolatedMedian(v: number[]): number {
