@@ -1,0 +1,144 @@
+/**
+ * A pool of worker threads that train models off the main thread, so a
+ * server keeps answering requests while it trains many tenants' models.
+ * Data goes in as float32 arrays (copied, or moved with `transfer: true`),
+ * the artifact comes back as transferred bytes. Progress crosses the thread
+ * on a MessagePort; cancellation is a shared flag the trainer polls every
+ * round, so an aborted job stops within one round and the thread survives.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { AppError } from '../errors.js';
+import type { TrainParams } from './params.js';
+import type { RoundProgress, TrainingMetrics } from './train.js';
+import type { TrainingTask, TrainingTaskResult, WireDataset } from './training-task.js';
+import type { Dataset, FeatureKind } from './types.js';
+
+/** Pool settings. */
+export interface TrainingPoolConfig {
+  /** Worker threads (default: 1). */
+  threads?: number;
+  /** Idle threads exit after this long (default 30 s). */
+  idleTimeoutMs?: number;
+}
+
+/** Per-job options. */
+export interface PoolTrainOptions {
+  validation?: Dataset;
+  featureNames?: string[];
+  featureKinds?: FeatureKind[];
+  /** Called on the calling thread after each round. */
+  onProgress?: (progress: RoundProgress) => void;
+  /** Aborting rejects the promise with the signal's reason; a running job stops within one round. */
+  signal?: AbortSignal;
+  /** Move (detach) the caller's Float32Array buffers instead of copying them. */
+  transfer?: boolean;
+}
+
+/** A trained model as artifact bytes plus its training metrics. */
+export interface PoolTrainResult {
+  artifact: Uint8Array;
+  metrics: TrainingMetrics;
+}
+
+/** Trains models on worker threads. */
+export interface TrainingPool {
+  readonly threads: number;
+  train(data: Dataset, params?: TrainParams, options?: PoolTrainOptions): Promise<PoolTrainResult>;
+  /** Jobs queued or running. */
+  pending(): number;
+  /** Waits for running jobs, then stops the threads. */
+  close(): Promise<void>;
+}
+
+/** Creates a training pool. */
+export function createTrainingPool(config: TrainingPoolConfig = {}): TrainingPool {
+  const threads = Math.max(1, Math.floor(config.threads ?? 1));
+  // Resolve the worker next to this module, whether running from .ts sources or built .js.
+  const here = new URL(import.meta.url);
+  const ext = here.pathname.endsWith('.ts') ? '.ts' : '.js';
+  const piscina = new Piscina({
+    filename: new URL(`./training-worker${ext}`, here).href,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: config.idleTimeoutMs ?? 30_000,
+  });
+  let inFlight = 0;
+  return {
+    threads,
+    pending: () => inFlight,
+    async train(data, params = {}, options = {}) {
+      const { signal } = options;
+      signal?.throwIfAborted();
+      const transfer: ArrayBuffer[] = [];
+      const wire = (d: Dataset): WireDataset => {
+        const w: WireDataset = {
+          features: asFloat32(d.features, options.transfer === true, transfer),
+          labels: asFloat32(d.labels, options.transfer === true, transfer),
+          numFeatures: d.numFeatures,
+        };
+        if (d.weights !== undefined) w.weights = asFloat32(d.weights, options.transfer === true, transfer);
+        return w;
+      };
+      const cancelFlag = new Int32Array(new SharedArrayBuffer(4));
+      const task: TrainingTask = { data: wire(data), params, cancelFlag };
+      if (options.validation !== undefined) task.validation = wire(options.validation);
+      if (options.featureNames !== undefined) task.featureNames = options.featureNames;
+      if (options.featureKinds !== undefined) task.featureKinds = options.featureKinds;
+      const transferList: (ArrayBuffer | import('node:worker_threads').MessagePort)[] = [...transfer];
+      let channel: MessageChannel | null = null;
+      let drained: Promise<void> = Promise.resolve();
+      if (options.onProgress !== undefined) {
+        channel = new MessageChannel();
+        const port = channel.port1;
+        const onProgress = options.onProgress;
+        port.on('message', (p: RoundProgress) => onProgress(p));
+        // The worker closes its end after the last round; 'close' arrives after every message.
+        drained = new Promise((resolve) => {
+          port.once('close', () => resolve());
+          setTimeout(resolve, 1000).unref();
+        });
+        task.progressPort = channel.port2;
+        transferList.push(channel.port2);
+      }
+      const onAbort = (): void => {
+        Atomics.store(cancelFlag, 0, 1);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      inFlight++;
+      try {
+        const result = (await piscina.run(task, { transferList })) as TrainingTaskResult;
+        if (!result.ok) {
+          if (signal?.aborted) throw signal.reason;
+          const e = result.error;
+          if (e.code !== undefined) throw new AppError(e.code, e.message, e.details === undefined ? {} : { details: e.details });
+          const err = new Error(e.message);
+          err.name = e.name;
+          throw err;
+        }
+        return { artifact: result.artifact, metrics: result.metrics };
+      } finally {
+        inFlight--;
+        signal?.removeEventListener('abort', onAbort);
+        await drained;
+        channel?.port1.close();
+      }
+    },
+    async close() {
+      await piscina.close();
+    },
+  };
+}
+
+function asFloat32(a: Dataset['features'], move: boolean, transfer: ArrayBuffer[]): Float32Array {
+  if (a instanceof Float32Array) {
+    if (move && a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) {
+      transfer.push(a.buffer);
+      return a;
+    }
+    return a;
+  }
+  const copy = Float32Array.from(a);
+  transfer.push(copy.buffer);
+  return copy;
+}

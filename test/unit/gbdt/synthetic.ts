@@ -1,0 +1,88 @@
+/** Seeded synthetic data for the gbdt tests. */
+
+/** Mulberry32: a small seeded uniform generator. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal via Box-Muller. */
+export function normal(rnd: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+}
+
+/** Poisson sample (Knuth; fine for small means). */
+export function poisson(rnd: () => number, mean: number): number {
+  const l = Math.exp(-mean);
+  let k = 0;
+  let p = 1;
+  do {
+    k++;
+    p *= rnd();
+  } while (p > l);
+  return k - 1;
+}
+
+/** A row-major matrix of uniform features in [0, 1) and the signal each row carries. */
+export interface Synthetic {
+  features: Float32Array;
+  numFeatures: number;
+  rows: number;
+  /** The noiseless signal per row (on whatever scale the caller needs). */
+  signal: Float64Array;
+}
+
+/** Uniform features; signal = 2 sin(3 x0) + 1.5 x1 + (x2 > 0.5 ? 1 : 0). */
+export function makeFeatures(rows: number, numFeatures: number, seed: number): Synthetic {
+  const rnd = seeded(seed);
+  const features = new Float32Array(rows * numFeatures);
+  const signal = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    for (let f = 0; f < numFeatures; f++) features[r * numFeatures + f] = rnd();
+    const x = (f: number) => features[r * numFeatures + f]!;
+    signal[r] = 2 * Math.sin(3 * x(0)) + 1.5 * x(1) + (x(2) > 0.5 ? 1 : 0);
+  }
+  return { features, numFeatures, rows, signal };
+}
+
+/** Root mean squared error. */
+export function rmse(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i]! - b[i]!) ** 2;
+  return Math.sqrt(s / a.length);
+}
+
+/** Mean absolute error. */
+export function mae(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
+  return s / a.length;
+}
+
+/** Pearson correlation. */
+export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (a[i]! - ma) * (b[i]! - mb);
+    saa += (a[i]! - ma) ** 2;
+    sbb += (b[i]! - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
