@@ -32,7 +32,8 @@ function harness(options: {
       options.load ??
       (async (k) => {
         loads.push(`${k.tenantId}/${k.model}/${k.version}`);
-        return { value: `${k.tenantId}/${k.model}/${k.version}`, sizeBytes: options.size?.(k) ?? 100 };
+        // A fixed reload cost keeps the policy's choices independent of timer jitter.
+        return { value: `${k.tenantId}/${k.model}/${k.version}`, sizeBytes: options.size?.(k) ?? 100, loadCostMs: 1 };
       }),
   });
   return { cache, loads, events };
