@@ -3,7 +3,8 @@
  * at start (never at import time) and passed down; every bad value is reported
  * by its variable name in one error.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { ArtifactStoreConfig } from './storage/artifact-store.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -27,6 +28,8 @@ export interface Config {
   maxUploadBytes: number;
   /** How long a cached API key stays valid without a re-read, in ms (revocation is immediate regardless). */
   authCacheTtlMs: number;
+  /** Where model files and vector indexes live. */
+  artifactStore: ArtifactStoreConfig;
 }
 
 export class ConfigError extends Error {
@@ -107,19 +110,50 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const r = new EnvReader(env);
   const adminKey = r.optional('TENANTML_ADMIN_KEY');
   if (adminKey !== undefined && adminKey.length < 16) r.problems.push('TENANTML_ADMIN_KEY: must be at least 16 characters');
+  const dataDir = resolve(r.string('TENANTML_DATA_DIR', './.tenantml'));
+  const redisUrl = r.url('REDIS_URL', ['redis:', 'rediss:']);
+  const redisPrefix = r.string('TENANTML_REDIS_PREFIX', 'tenantml:');
   const config: Config = {
     port: r.integer('PORT', 8080, 0, 65535),
     host: r.string('HOST', '127.0.0.1'),
-    dataDir: resolve(r.string('TENANTML_DATA_DIR', './.tenantml')),
+    dataDir,
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
-    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
-    redisPrefix: r.string('TENANTML_REDIS_PREFIX', 'tenantml:'),
+    redisUrl,
+    redisPrefix,
     adminKey,
     logLevel: r.oneOf<LogLevel>('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     maxJsonBodyBytes: r.bytes('TENANTML_MAX_JSON_BODY', 16 * 1024 * 1024),
     maxUploadBytes: r.bytes('TENANTML_MAX_UPLOAD', 32 * 1024 * 1024),
     authCacheTtlMs: r.integer('TENANTML_AUTH_CACHE_TTL_MS', 60_000, 0, 3_600_000),
+    artifactStore: readArtifactStore(r, dataDir, redisUrl, redisPrefix),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);
+}
+
+function readArtifactStore(r: EnvReader, dataDir: string, redisUrl: string | undefined, redisPrefix: string): ArtifactStoreConfig {
+  const kind = r.oneOf('TENANTML_ARTIFACT_STORE', 'folder', ['folder', 'redis', 's3'] as const);
+  if (kind === 'redis') {
+    if (!redisUrl) r.problems.push('TENANTML_ARTIFACT_STORE=redis needs REDIS_URL');
+    return { kind, url: redisUrl ?? 'redis://127.0.0.1:6379', prefix: `${redisPrefix}artifacts:` };
+  }
+  if (kind === 's3') {
+    const bucket = r.optional('TENANTML_S3_BUCKET');
+    if (!bucket) r.problems.push('TENANTML_ARTIFACT_STORE=s3 needs TENANTML_S3_BUCKET');
+    const optional = <K extends string>(key: K, name: string) => {
+      const v = r.optional(name);
+      return v === undefined ? {} : ({ [key]: v } as Record<K, string>);
+    };
+    return {
+      kind,
+      bucket: bucket ?? '',
+      forcePathStyle: true,
+      ...optional('endpoint', 'TENANTML_S3_ENDPOINT'),
+      ...optional('region', 'TENANTML_S3_REGION'),
+      ...optional('accessKeyId', 'TENANTML_S3_ACCESS_KEY_ID'),
+      ...optional('secretAccessKey', 'TENANTML_S3_SECRET_ACCESS_KEY'),
+      ...optional('prefix', 'TENANTML_S3_PREFIX'),
+    };
+  }
+  return { kind, dir: resolve(r.string('TENANTML_ARTIFACT_DIR', join(dataDir, 'artifacts'))) };
 }

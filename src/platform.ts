@@ -8,6 +8,9 @@ import type { Config } from './config.js';
 import { createDb } from './db/create-db.js';
 import type { Db } from './db/db.js';
 import { DatasetService } from './data/dataset-service.js';
+import { createInvalidationBus, type InvalidationBus } from './serving/invalidation-bus.js';
+import { type ArtifactStore, createArtifactStore } from './storage/artifact-store.js';
+import { tenantArtifactPrefix } from './storage/artifact-key.js';
 import { AuthCache } from './tenancy/auth-cache.js';
 import { Authenticator } from './tenancy/authenticator.js';
 import { OperatorKey } from './tenancy/operator-key.js';
@@ -18,6 +21,10 @@ export interface Platform {
   config: Readonly<Config>;
   db: Db;
   metrics: Registry;
+  /** Model files and vector indexes, keyed by tenant. */
+  artifacts: ArtifactStore;
+  /** Cross-replica invalidations (auth, models, indexes, purges). */
+  bus: InvalidationBus;
   authenticator: Authenticator;
   tenants: TenantService;
   purge: TenantPurge;
@@ -44,17 +51,36 @@ export async function createPlatform(config: Readonly<Config>, options: Platform
     const metrics = new Registry();
     if (options.processMetrics) collectDefaultMetrics({ register: metrics });
 
+    const artifacts = createArtifactStore(config.artifactStore);
+    closers.push(() => artifacts.close());
+    const bus = createInvalidationBus(
+      config.redisUrl ? { kind: 'redis', url: config.redisUrl, channelPrefix: `${config.redisPrefix}invalidate:` } : { kind: 'memory' },
+    );
+    closers.push(() => bus.close());
+
     const authCache = new AuthCache(config.authCacheTtlMs);
+    authCache.setBroadcast((event) => (event.type === 'resync' ? Promise.resolve() : bus.publish(event)));
+    bus.subscribe((event) => {
+      if (event.type === 'key-revoked' || event.type === 'tenant-changed' || event.type === 'tenant-purged' || event.type === 'resync')
+        authCache.apply(event);
+    });
     const { operatorKey, generated } = await OperatorKey.init(db, config.adminKey);
     const authenticator = new Authenticator(db, authCache, operatorKey);
     const tenants = new TenantService(db, authCache);
     const purge = new TenantPurge(db, authCache);
+    purge.registerStore({
+      name: 'artifacts',
+      purgeTenant: async (tenantId) => ({ artifacts: await artifacts.deletePrefix(tenantArtifactPrefix(tenantId)) }),
+    });
+    purge.onPurged((tenantId) => bus.publish({ type: 'tenant-purged', tenantId }));
     const datasets = new DatasetService(db);
 
     return {
       config,
       db,
       metrics,
+      artifacts,
+      bus,
       authenticator,
       tenants,
       purge,
@@ -67,6 +93,12 @@ export async function createPlatform(config: Readonly<Config>, options: Platform
           checks.database = 'ok';
         } catch (err) {
           checks.database = (err as Error).message;
+        }
+        try {
+          await artifacts.exists(`${tenantArtifactPrefix('readiness-probe')}probe`);
+          checks.artifacts = 'ok';
+        } catch (err) {
+          checks.artifacts = (err as Error).message;
         }
         return checks;
       },

@@ -10,7 +10,12 @@ export interface CachedKey {
   loadedAt: number;
 }
 
-export type AuthInvalidation = { type: 'key-revoked'; tenantId?: string; keyId: string } | { type: 'tenant-changed'; tenantId: string };
+/** The invalidations the auth cache publishes and applies (a subset of the platform's bus events). */
+export type AuthInvalidation =
+  | { type: 'key-revoked'; tenantId: string; keyId: string }
+  | { type: 'tenant-changed'; tenantId: string }
+  | { type: 'tenant-purged'; tenantId: string }
+  | { type: 'resync' };
 
 /**
  * In-memory API key cache. Entries expire after `ttlMs`, but revocation,
@@ -51,9 +56,10 @@ export class AuthCache {
     this.byKey.set(entry.keyId, entry);
   }
 
-  async invalidateKey(keyId: string): Promise<void> {
-    this.apply({ type: 'key-revoked', keyId });
-    await this.broadcast({ type: 'key-revoked', keyId });
+  async invalidateKey(tenantId: string, keyId: string): Promise<void> {
+    const event = { type: 'key-revoked', tenantId, keyId } as const;
+    this.apply(event);
+    await this.broadcast(event);
   }
 
   async invalidateTenant(tenantId: string): Promise<void> {
@@ -63,10 +69,17 @@ export class AuthCache {
 
   /** Applies an invalidation (local or from another replica) to this cache only. */
   apply(event: AuthInvalidation): void {
-    if (event.type === 'key-revoked') {
-      this.byKey.delete(event.keyId);
-      return;
+    switch (event.type) {
+      case 'key-revoked':
+        this.byKey.delete(event.keyId);
+        return;
+      case 'resync':
+        // Events may have been missed while disconnected: trust nothing cached.
+        this.byKey.clear();
+        return;
+      case 'tenant-changed':
+      case 'tenant-purged':
+        for (const [keyId, e] of this.byKey) if (e.tenantId === event.tenantId) this.byKey.delete(keyId);
     }
-    for (const [keyId, e] of this.byKey) if (e.tenantId === event.tenantId) this.byKey.delete(keyId);
   }
 }

@@ -32,8 +32,15 @@ export class TenantPurge {
     private readonly authCache: AuthCache,
   ) {}
 
+  private readonly purgedListeners: ((tenantId: string) => Promise<void>)[] = [];
+
   registerStore(store: TenantDataStore): void {
     this.stores.push(store);
+  }
+
+  /** Called after a purge completes (e.g. to evict the tenant from every replica's caches). */
+  onPurged(listener: (tenantId: string) => Promise<void>): void {
+    this.purgedListeners.push(listener);
   }
 
   async purge(tenantId: string): Promise<PurgeReceipt> {
@@ -56,6 +63,7 @@ export class TenantPurge {
       }
     });
     deleted.tenants = (await this.db.withSystem((tx) => tx.query('delete from tenants where id = $1', [tenantId]))).rowCount;
+    for (const listener of this.purgedListeners) await listener(tenantId);
     return { tenantId, deleted, completedAt: new Date().toISOString() };
   }
 }

@@ -177,6 +177,6 @@ export class TenantService {
       tx.query('update api_keys set revoked_at = coalesce(revoked_at, now()) where id = $1', [keyId]),
     );
     if (res.rowCount === 0) throw errors.notFound('key', keyId);
-    await this.authCache.invalidateKey(keyId);
+    await this.authCache.invalidateKey(tenantId, keyId);
   }
 }

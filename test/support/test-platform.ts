@@ -6,7 +6,11 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { createPlatform, type Platform } from '../../src/platform.js';
-import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, REDIS_URL, type TestDatabase, testMode } from './test-database.js';
 
 export const TEST_ADMIN_KEY = 'tmladm_test-operator-key-0123456789';
 
@@ -17,6 +21,8 @@ export interface TestTenant {
 
 export interface TestPlatform {
   platform: Platform;
+  /** This platform's own data folder (artifacts), removed on close. */
+  dataDir: string;
   app: FastifyInstance;
   database: TestDatabase;
   adminKey: string;
@@ -28,7 +34,10 @@ export interface TestPlatform {
 
 export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
   const database = await createTestDatabase();
-  const config = loadConfig({ TENANTML_ADMIN_KEY: TEST_ADMIN_KEY, TENANTML_DATA_DIR: '/nonexistent-test-dir', LOG_LEVEL: 'silent', ...env });
+  const dataDir = mkdtempSync(join(tmpdir(), 'tenantml-test-'));
+  // In servers mode every test platform shares the Redis server under its own key prefix.
+  const servers = testMode() === 'servers' ? { REDIS_URL, TENANTML_REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}:` } : {};
+  const config = loadConfig({ TENANTML_ADMIN_KEY: TEST_ADMIN_KEY, TENANTML_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...servers, ...env });
   const platform = await createPlatform(config, { db: database.db });
   const app = await buildApp(platform, { logger: false });
   await app.ready();
@@ -49,6 +58,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
 
   return {
     platform,
+    dataDir,
     app,
     database,
     adminKey: TEST_ADMIN_KEY,
@@ -62,6 +72,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     async close() {
       await app.close();
       await platform.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { artifactKey, tenantArtifactPrefix } from '../../../src/storage/artifact-key.js';
 import { scanAllTablesFor } from '../../support/scan-tenant.js';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../../support/test-platform.js';
 
@@ -18,6 +19,9 @@ before(async () => {
     await t.call(who.key, 'POST', '/v1/datasets/other/rows', { rows: [{ a: 1 }] });
   }
   await t.call(t.adminKey, 'POST', `/v1/admin/tenants/${doomed.id}/keys`, {});
+  for (const who of [doomed, kept]) {
+    await t.platform.artifacts.put(artifactKey({ tenantId: who.id, kind: 'models', name: 'demand', version: '1', file: 'model.tml' }), new Uint8Array([1, 2, 3]));
+  }
 });
 after(() => t.close());
 
@@ -32,10 +36,13 @@ test('the purge receipt counts what was deleted per table', async () => {
   assert.equal(receipt.deleted.datasets, 2);
   assert.equal(receipt.deleted.dataset_uploads, 2);
   assert.equal(receipt.deleted.dataset_rows, 4);
+  assert.equal(receipt.deleted.artifacts, 1);
 });
 
 test('afterwards no table holds a row mentioning the tenant id', async () => {
   assert.deepEqual(await scanAllTablesFor(t.platform.db, doomed.id), {});
+  assert.deepEqual(await t.platform.artifacts.list(tenantArtifactPrefix(doomed.id)), [], 'no artifact of the tenant is left');
+  assert.equal((await t.platform.artifacts.list(tenantArtifactPrefix(kept.id))).length, 1, "the other tenant's artifact is kept");
 });
 
 test("its keys stop working at once, and the other tenant's data is intact", async () => {
