@@ -4,6 +4,7 @@
  * by its variable name in one error.
  */
 import { join, resolve } from 'node:path';
+import type { ModelLayerConfig } from './models/model-layer.js';
 import type { ArtifactStoreConfig } from './storage/artifact-store.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -30,6 +31,8 @@ export interface Config {
   authCacheTtlMs: number;
   /** Where model files and vector indexes live. */
   artifactStore: ArtifactStoreConfig;
+  /** Training jobs: how many this process runs, leases, polling, retries. */
+  models: ModelLayerConfig;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +129,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxUploadBytes: r.bytes('TENANTML_MAX_UPLOAD', 32 * 1024 * 1024),
     authCacheTtlMs: r.integer('TENANTML_AUTH_CACHE_TTL_MS', 60_000, 0, 3_600_000),
     artifactStore: readArtifactStore(r, dataDir, redisUrl, redisPrefix),
+    models: {
+      trainingWorkers: r.integer('TENANTML_TRAINING_WORKERS', 1, 0, 64),
+      jobLeaseMs: r.integer('TENANTML_JOB_LEASE_MS', 30_000, 200, 3_600_000),
+      jobPollMs: r.integer('TENANTML_JOB_POLL_MS', 500, 10, 60_000),
+      jobMaxAttempts: r.integer('TENANTML_JOB_MAX_ATTEMPTS', 3, 1, 100),
+    },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);

@@ -7,9 +7,13 @@ import { bodyParsersPlugin } from './plugins/body-parsers.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
+import { adminGlobalModelRoutes } from './routes/admin-global-models.js';
 import { adminTenantRoutes } from './routes/admin-tenants.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
+import { modelRoutes } from './routes/models.js';
+import { predictRoutes } from './routes/predict.js';
 import { installValidators } from './validation.js';
 
 export const API_VERSION = '0.1.0';
@@ -75,5 +79,9 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   await app.register(healthRoutes, { platform });
   await app.register(adminTenantRoutes, { platform });
   await app.register(datasetRoutes, { platform });
+  await app.register(modelRoutes, { platform });
+  await app.register(predictRoutes, { platform });
+  await app.register(jobRoutes, { platform });
+  await app.register(adminGlobalModelRoutes, { platform });
   return app;
 }

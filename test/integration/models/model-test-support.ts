@@ -1,0 +1,44 @@
+/** Helpers for the model tests: upload demand data, wait for jobs. */
+import assert from 'node:assert/strict';
+import { type DemandOptions, demandCsv } from '../../../bench/_synthetic-demand.js';
+import type { TestPlatform, TestTenant } from '../../support/test-platform.js';
+
+/** Creates dataset `name` for the tenant and uploads synthetic demand rows. */
+export async function uploadDemand(t: TestPlatform, who: TestTenant, name: string, o: DemandOptions): Promise<void> {
+  const created = await t.call(who.key, 'POST', '/v1/datasets', {
+    name,
+    columns: [
+      { name: 'store', type: 'string' },
+      { name: 'product', type: 'string' },
+      { name: 'day', type: 'date' },
+      { name: 'price', type: 'number' },
+      { name: 'promo', type: 'boolean' },
+      { name: 'units', type: 'integer' },
+    ],
+  });
+  assert.equal(created.statusCode, 201, created.body);
+  const res = await t.call(who.key, 'POST', `/v1/datasets/${name}/rows`, demandCsv(o), { 'content-type': 'text/csv' });
+  assert.equal(res.statusCode, 200, res.body);
+}
+
+/** Polls a job until it leaves queued/running; returns its final JSON. */
+export async function waitForJob(t: TestPlatform, who: TestTenant, id: string, timeoutMs = 60_000): Promise<Record<string, any>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await t.call(who.key, 'GET', `/v1/jobs/${id}`);
+    assert.equal(res.statusCode, 200, res.body);
+    const job = res.json();
+    if (job.state !== 'queued' && job.state !== 'running') return job;
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${job.state} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Submits a training request and waits for it to succeed; returns the job. */
+export async function trainAndWait(t: TestPlatform, who: TestTenant, body: Record<string, unknown>): Promise<Record<string, any>> {
+  const res = await t.call(who.key, 'POST', '/v1/models', body);
+  assert.equal(res.statusCode, 202, res.body);
+  const job = await waitForJob(t, who, res.json().job.id);
+  assert.equal(job.state, 'succeeded', JSON.stringify(job));
+  return job;
+}
