@@ -37,10 +37,10 @@ export type ValueEncoder = (value: unknown, where: string) => number;
 export function encoderFor(spec: FeatureSpec): ValueEncoder {
   if (spec.kind === 'categorical') {
     if (spec.categories === undefined) {
-      // Imported XGBoost models take category codes directly.
+      // Imported XGBoost models take category codes directly (as XGBoost does: any number, compared as a code).
       return (v, where) => {
         if (v === null || v === undefined) return Number.NaN;
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw errors.validation(`${where}: expected a category code (integer >= 0), got ${JSON.stringify(v)}`);
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw errors.validation(`${where}: expected a category code (a number), got ${JSON.stringify(v)}`);
         return v;
       };
     }

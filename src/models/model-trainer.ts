@@ -9,7 +9,7 @@
 import type { Column, StoredValue } from '../data/column-types.js';
 import type { DatasetService } from '../data/dataset-service.js';
 import { errors } from '../errors.js';
-import { compilePredictor, deserializeModel, type PoolTrainResult, type TrainingPool } from '../gbdt/index.js';
+import { compilePredictor, deserializeModel, type PoolTrainResult, type TrainingPool, type TrainParams } from '../gbdt/index.js';
 import { errorMetrics } from './error-metrics.js';
 import { learnCategories, planFeatures } from './feature-encoding.js';
 import {
@@ -57,7 +57,8 @@ export async function runTrainingJob(
   if (prepared.train.rows < MIN_TRAINING_ROWS / 2) throw errors.validation(`too few training rows (${prepared.train.rows})`);
 
   const trainStarted = performance.now();
-  const params = { ...(request.params ?? {}), objective: request.objective };
+  const params = effectiveParams(request, prepared.train.labels);
+  prepared.spec.params = params;
   const validation = prepared.holdout && prepared.holdout.rows > 0 ? prepared.holdout : undefined;
   const result: PoolTrainResult = await deps.pool.train(prepared.train, params, {
     ...(validation ? { validation } : {}),
@@ -109,6 +110,23 @@ export async function runTrainingJob(
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/**
+ * The request's parameters, with the initial prediction started at the
+ * training labels' mean when not given (as XGBoost 2 does), kept inside the
+ * range the objective allows. Boosting then starts at the right scale instead
+ * of spending rounds climbing from 0.5.
+ */
+export function effectiveParams(request: TrainRequest, labels: Float32Array): TrainParams {
+  const params: TrainParams = { ...(request.params ?? {}), objective: request.objective };
+  if (params.baseScore === undefined && labels.length > 0) {
+    const mean = Math.fround(meanOf(labels));
+    if (request.objective === 'binary:logistic') params.baseScore = Math.min(0.999, Math.max(0.001, mean));
+    else if (request.objective === 'count:poisson' || request.objective === 'reg:tweedie') params.baseScore = Math.max(1e-3, mean);
+    else params.baseScore = mean;
+  }
+  return params;
+}
 
 interface Prepared {
   spec: ModelSpec;
