@@ -19,6 +19,9 @@ commands:
   migrate   apply database migrations and exit
 `;
 
+// Started by bin/tenantml.mjs: die with the launcher (a killed `tenantml` must not leave its work running).
+if (process.send !== undefined) process.on('disconnect', () => process.exit(1));
+
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
