@@ -17,5 +17,3 @@ declare module 'fastify' {
 }
 
 export type RouteClass = 'predict' | 'train' | 'ingest' | 'rag' | 'default';
-
-export {};

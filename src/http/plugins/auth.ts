@@ -36,6 +36,6 @@ export const authPlugin = fp(
 /** The calling tenant of a tenant route (the auth hook guarantees one). */
 export function tenantOf(request: FastifyRequest): TenantPrincipal {
   const p = request.principal;
-  if (!p || p.kind !== 'tenant') throw errors.unauthorized();
+  if (p?.kind !== 'tenant') throw errors.unauthorized();
   return p;
 }

@@ -85,7 +85,7 @@ export const ATTACKS: AttackRow[] = [
     does: "reads a dataset name both have: gets A's",
     attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v1/datasets/shared', undefined, spoof),
     expect: 200,
-    async verify(res, ctx) {
+    async verify(res) {
       assert.equal(res.json().rowCount, 1, "A's own dataset has 1 row; B's has 2");
     },
   },

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+test('defaults are the embedded deployment', () => {
+  const c = loadConfig({});
+  assert.equal(c.port, 8080);
+  assert.equal(c.databaseUrl, undefined, 'no DATABASE_URL → PGlite');
+  assert.equal(c.redisUrl, undefined, 'no REDIS_URL → in-process state');
+  assert.match(c.dataDir, /\.tenantml$/);
+  assert.deepEqual(c.artifactStore, { kind: 'folder', dir: `${c.dataDir}/artifacts` });
+  assert.ok(Object.isFrozen(c));
+});
+
+test('values are parsed and typed', () => {
+  const c = loadConfig({
+    PORT: '9000',
+    DATABASE_URL: 'postgres://u@db:5432/x',
+    REDIS_URL: 'redis://cache:6379',
+    TENANTML_MAX_UPLOAD: '64MB',
+    LOG_LEVEL: 'debug',
+    TENANTML_ARTIFACT_STORE: 's3',
+    TENANTML_S3_BUCKET: 'models',
+    TENANTML_S3_ENDPOINT: 'http://s3:9000',
+  });
+  assert.equal(c.port, 9000);
+  assert.equal(c.databaseUrl, 'postgres://u@db:5432/x');
+  assert.equal(c.maxUploadBytes, 64 * 1024 * 1024);
+  assert.equal(c.logLevel, 'debug');
+  assert.equal(c.artifactStore.kind, 's3');
+});
+
+test('every bad value is reported by its variable name, all at once', () => {
+  try {
+    loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', TENANTML_MAX_UPLOAD: 'lots', TENANTML_ADMIN_KEY: 'short', TENANTML_ARTIFACT_STORE: 'redis' });
+    assert.fail('expected a ConfigError');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    const text = err.problems.join('\n');
+    for (const name of ['PORT', 'DATABASE_URL', 'LOG_LEVEL', 'TENANTML_MAX_UPLOAD', 'TENANTML_ADMIN_KEY', 'TENANTML_ARTIFACT_STORE=redis needs REDIS_URL']) {
+      assert.match(text, new RegExp(name), `${name} is named`);
+    }
+  }
+});
