@@ -5,6 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import type { ModelLayerConfig } from './models/model-layer.js';
+import { DEFAULT_MODEL_CACHE_BYTES, parseModelRef, type ServingConfig } from './serving/serving-config.js';
 import type { ArtifactStoreConfig } from './storage/artifact-store.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -33,6 +34,8 @@ export interface Config {
   artifactStore: ArtifactStoreConfig;
   /** Training jobs: how many this process runs, leases, polling, retries. */
   models: ModelLayerConfig;
+  /** The model cache of the predict path: byte budget, policy, per-tenant share, warm list. */
+  serving: ServingConfig;
 }
 
 export class ConfigError extends Error {
@@ -135,9 +138,26 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       jobPollMs: r.integer('TENANTML_JOB_POLL_MS', 500, 10, 60_000),
       jobMaxAttempts: r.integer('TENANTML_JOB_MAX_ATTEMPTS', 3, 1, 100),
     },
+    serving: readServing(r),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);
+}
+
+function readServing(r: EnvReader): ServingConfig {
+  const sharePercent = r.integer('TENANTML_MODEL_CACHE_TENANT_SHARE', 50, 1, 100);
+  const warm: ServingConfig['warm'] = [];
+  for (const item of (r.optional('TENANTML_MODEL_WARM') ?? '').split(/[\s,]+/).filter(Boolean)) {
+    const ref = parseModelRef(item);
+    if (ref) warm.push(ref);
+    else r.problems.push(`TENANTML_MODEL_WARM: '${item}' is not <tenant>/<model>`);
+  }
+  return {
+    cacheBytes: r.bytes('TENANTML_MODEL_CACHE_BYTES', DEFAULT_MODEL_CACHE_BYTES),
+    tenantMaxShare: sharePercent / 100,
+    policy: r.oneOf('TENANTML_MODEL_CACHE_POLICY', 'gdsf', ['gdsf', 'lru'] as const),
+    warm,
+  };
 }
 
 function readArtifactStore(r: EnvReader, dataDir: string, redisUrl: string | undefined, redisPrefix: string): ArtifactStoreConfig {

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     );
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
+  for (const failure of platform.warmFailures) app.log.warn(failure, 'could not warm model');
 
   let stopping = false;
   const stop = async (signal: string) => {

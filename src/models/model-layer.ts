@@ -15,7 +15,7 @@ import { GlobalModelService } from './global-model-service.js';
 import { GlobalModelStore, type GlobalMember } from './global-model-store.js';
 import { TrainingJobQueue } from './job-queue.js';
 import { JobRunner } from './job-runner.js';
-import { createMemoModelLoader, type ModelLoader } from './model-loader.js';
+import { createMemoModelLoader, type ModelLoader, type ModelLoaderSources } from './model-loader.js';
 import type { ModelDetail } from './model-registry.js';
 import { ModelRegistry } from './model-registry.js';
 import { runTrainingJob } from './model-trainer.js';
@@ -41,6 +41,8 @@ export interface ModelLayerDeps {
   bus: InvalidationBus;
   tenants: TenantService;
   purge: TenantPurge;
+  /** Builds the predict seam; default: the in-process memo loader. */
+  createLoader?: (sources: ModelLoaderSources) => ModelLoader;
   onError?: (error: unknown) => void;
 }
 
@@ -77,8 +79,8 @@ export function createModelLayer(deps: ModelLayerDeps, config: ModelLayerConfig)
   const queue = new TrainingJobQueue(deps.db, config.jobMaxAttempts);
   const store = new GlobalModelStore(deps.db);
   const global = new GlobalModelService({ store, datasets: deps.datasets, pool, artifacts: deps.artifacts, bus: deps.bus, registry });
-  // The seam: swap this line for the serving layer's cache-backed loader.
-  const loader = createMemoModelLoader({ resolveTarget: (t, n) => resolveServingTarget(registry, store, t, n), artifacts: deps.artifacts, bus: deps.bus });
+  const resolveTarget = (t: string, n: string) => resolveServingTarget(registry, store, t, n);
+  const loader = deps.createLoader ? deps.createLoader({ resolveTarget }) : createMemoModelLoader({ resolveTarget, artifacts: deps.artifacts, bus: deps.bus });
   const predictions = new PredictionService(loader, deps.datasets);
   const runner =
     config.trainingWorkers > 0

@@ -21,7 +21,14 @@ export interface ServableModel {
 /** Resolves and loads the model that serves (tenant, name). */
 export interface ModelLoader {
   resolve(tenantId: string, name: string): Promise<ServableModel>;
+  /** Runs `fn` with the model held for its whole duration (a budgeted cache never evicts it meanwhile). */
+  use<R>(tenantId: string, name: string, fn: (model: ServableModel) => R | Promise<R>): Promise<R>;
   close(): void;
+}
+
+/** What `createModelLayer` hands a loader factory: how to find the version that serves a name. */
+export interface ModelLoaderSources {
+  resolveTarget: (tenantId: string, name: string) => Promise<ServingTarget>;
 }
 
 /** Options of the in-process memo loader. */
@@ -68,13 +75,15 @@ export function createMemoModelLoader(options: MemoLoaderOptions): ModelLoader {
     }
     return p;
   };
+  const resolve = async (tenantId: string, name: string): Promise<ServableModel> => {
+    const target = await memo(targets, targetKey(tenantId, name), () => options.resolveTarget(tenantId, name));
+    // Keyed by content digest too: a deleted and re-created model may reuse a version number.
+    const predictor = await memo(predictors, `${target.artifactKey}#${target.artifactSha256}`, () => loadPredictor(options.artifacts, target));
+    return { target, predictor };
+  };
   return {
-    async resolve(tenantId, name) {
-      const target = await memo(targets, targetKey(tenantId, name), () => options.resolveTarget(tenantId, name));
-      // Keyed by content digest too: a deleted and re-created model may reuse a version number.
-      const predictor = await memo(predictors, `${target.artifactKey}#${target.artifactSha256}`, () => loadPredictor(options.artifacts, target));
-      return { target, predictor };
-    },
+    resolve,
+    use: async (tenantId, name, fn) => fn(await resolve(tenantId, name)),
     close() {
       unsubscribe();
       targets.clear();

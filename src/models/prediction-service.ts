@@ -7,8 +7,10 @@ import type { DatasetService } from '../data/dataset-service.js';
 import { errors } from '../errors.js';
 import { encodeInstances, encodeRowObjects, parseDateMs } from './feature-encoding.js';
 import { groupSeries, keyCodesOf, recursiveForecast, seriesKeyText } from './forecast-features.js';
+import type { Predictor } from '../gbdt/index.js';
 import type { ModelLoader } from './model-loader.js';
 import type { ModelSource } from './model-spec.js';
+import type { ServingTarget } from './serving-target.js';
 import { labelOf } from './tabular-sets.js';
 
 /** `POST /v1/models/:name/predict` body. */
@@ -52,18 +54,22 @@ export class PredictionService {
   /** Predicts rows (objects by feature name) or instances (arrays in feature order). */
   async predict(tenantId: string, name: string, request: PredictRequest): Promise<{ predictions: number[]; model: ServedBy }> {
     if ((request.rows === undefined) === (request.instances === undefined)) throw errors.validation('body: give either rows or instances');
-    const { target, predictor } = await this.loader.resolve(tenantId, name);
-    const x =
-      request.rows !== undefined
-        ? encodeRowObjects(target.spec.features, request.rows, target.prefix)
-        : encodeInstances(target.spec.features, request.instances!, target.prefix);
-    const predictions = Array.from(predictor.predictBatch(x));
-    return { predictions, model: { name, version: target.version, source: target.source } };
+    return this.loader.use(tenantId, name, ({ target, predictor }) => {
+      const x =
+        request.rows !== undefined
+          ? encodeRowObjects(target.spec.features, request.rows, target.prefix)
+          : encodeInstances(target.spec.features, request.instances!, target.prefix);
+      const predictions = Array.from(predictor.predictBatch(x));
+      return { predictions, model: { name, version: target.version, source: target.source } };
+    });
   }
 
   /** Recursive multi-step forecast of one series of a forecasting model. */
   async forecast(tenantId: string, name: string, call: ForecastCall): Promise<{ series: Record<string, unknown>; forecasts: ForecastPoint[]; model: ServedBy }> {
-    const { target, predictor } = await this.loader.resolve(tenantId, name);
+    return this.loader.use(tenantId, name, ({ target, predictor }) => this.forecastWith(target, predictor, tenantId, name, call));
+  }
+
+  private async forecastWith(target: ServingTarget, predictor: Predictor, tenantId: string, name: string, call: ForecastCall) {
     const fc = target.spec.forecast;
     if (!fc || target.spec.target === null) throw errors.validation(`model '${name}' is not a forecasting model (train it with a forecast field)`);
     const horizon = call.horizon ?? fc.horizon;

@@ -1,0 +1,206 @@
+/**
+ * The model multiplexer as the predict path's `ModelLoader`: (tenant, name)
+ * resolves through the memoised registry pointer (`TargetMemo`, no database on
+ * a hit), and the compiled predictor comes from the byte-budgeted `ModelCache`
+ * keyed by (scope, model, version) — scope is the tenant, or `Global` for a
+ * global model every tenant may fall back to. A prediction runs with its entry
+ * pinned, so it is never evicted under a running request.
+ *
+ * Every load reads the artifact through the sealed store (sha256 envelope) and
+ * also compares the payload's digest with the one the registry recorded, so a
+ * replaced object is refused, not served. Missing → 404, store down → 503 with
+ * Retry-After, corrupt → 500 naming the model; nothing failed is cached.
+ */
+import { AppError, errors } from '../errors.js';
+import { compilePredictor, deserializeModel, modelSizeBytes, type Predictor } from '../gbdt/index.js';
+import { sha256Hex } from '../models/artifact-publish.js';
+import { GLOBAL_SCOPE } from '../models/global-model-store.js';
+import type { ModelLoader, ModelLoaderSources, ServableModel } from '../models/model-loader.js';
+import type { ModelVersionInfo } from '../models/model-version.js';
+import type { ServingTarget } from '../models/serving-target.js';
+import type { ArtifactStore } from '../storage/artifact-store.js';
+import { connectModelCacheToBus } from './cache-invalidation.js';
+import type { InvalidationBus } from './invalidation-bus.js';
+import { ModelCache, type ModelKey } from './model-cache.js';
+import type { ServingConfig, ModelRef } from './serving-config.js';
+import type { ServingMetrics } from './serving-metrics.js';
+import { TargetMemo } from './target-memo.js';
+
+/** A cache entry: the compiled predictor and the digest of the artifact it came from. */
+export interface LoadedPredictor {
+  predictor: Predictor;
+  sha256: string;
+}
+
+/** Where the multiplexer finds versions: the serving version of a name, or one exact version. */
+export interface ModelServingSources extends ModelLoaderSources {
+  resolveVersion: (tenantId: string, name: string, version: number) => Promise<ServingTarget>;
+}
+
+/** What `createModelServing` is built from. */
+export interface ModelServingOptions {
+  sources: ModelServingSources;
+  artifacts: ArtifactStore;
+  bus: InvalidationBus;
+  config: Omit<ServingConfig, 'warm'>;
+  /** Built from the cache's snapshot; see `createServingMetrics`. */
+  metrics?: (snapshot: () => ReturnType<ModelCache<LoadedPredictor>['snapshot']>) => ServingMetrics;
+}
+
+/** The cache-backed loader, plus what the v2 and admin routes need. */
+export interface ModelServing extends ModelLoader {
+  readonly cache: ModelCache<LoadedPredictor>;
+  /** Like `use`, for one exact version of the tenant's own model. */
+  useVersion<R>(tenantId: string, name: string, version: number, fn: (model: ServableModel) => R | Promise<R>): Promise<R>;
+  /** The version that serves (tenant, name), from the pointer cache; 404 when none. */
+  target(tenantId: string, name: string): Promise<ServingTarget>;
+  /** One exact version of the tenant's own model; 404 when missing. */
+  versionTarget(tenantId: string, name: string, version: number): Promise<ServingTarget>;
+  /** Whether this version is resident in this replica's cache. */
+  isLoaded(target: ServingTarget): boolean;
+  /** Loads the serving version of (tenant, name) into this replica's cache; returns whether it stayed resident. */
+  load(tenantId: string, name: string): Promise<{ target: ServingTarget; resident: boolean }>;
+  /** Loads models ahead of traffic; failures are returned, not thrown. */
+  warm(refs: readonly ModelRef[]): Promise<{ loaded: number; failed: Array<{ ref: ModelRef; error: string }> }>;
+}
+
+/** The cache key of a target: global models are shared by every tenant that falls back to them. */
+export function cacheKeyOf(target: ServingTarget): ModelKey {
+  return { tenantId: target.source === 'global' ? GLOBAL_SCOPE : target.tenantId, model: target.name, version: String(target.version) };
+}
+
+/** The serving target of one exact version of a tenant's own model. */
+export function ownVersionTarget(tenantId: string, info: ModelVersionInfo): ServingTarget {
+  return {
+    tenantId,
+    name: info.model,
+    source: 'tenant',
+    version: info.version,
+    artifactKey: info.artifact.key,
+    artifactSha256: info.artifact.sha256,
+    spec: info.spec,
+    prefix: [],
+  };
+}
+
+/** Builds the multiplexer and subscribes it to the bus. */
+export function createModelServing(options: ModelServingOptions): ModelServing {
+  const { sources, artifacts } = options;
+  const memo = new TargetMemo();
+  // The cache calls `load` synchronously inside `acquire` on a miss, so the
+  // target being acquired is handed over through this slot (see `acquire`).
+  let handoff: ServingTarget | undefined;
+  let cache: ModelCache<LoadedPredictor> | undefined;
+  const metrics = options.metrics?.(() => cache!.snapshot());
+
+  const loadTarget = async (key: ModelKey) => {
+    const target = handoff;
+    handoff = undefined;
+    if (target === undefined || !sameKey(cacheKeyOf(target), key)) throw new AppError('internal', `no target was handed over to load ${key.model}@${key.version}`);
+    const label = `${target.name}@${target.version}`;
+    const bytes = await artifacts.get(target.artifactKey); // envelope verified: corrupt → internal, down → unavailable
+    if (bytes === null) throw errors.notFound('model version', label);
+    if (sha256Hex(bytes) !== target.artifactSha256) throw new AppError('internal', `the artifact of model ${label} does not match its registered digest; refusing to serve it`);
+    let predictor: Predictor;
+    let sizeBytes: number;
+    try {
+      const model = deserializeModel(bytes);
+      predictor = compilePredictor(model);
+      sizeBytes = modelSizeBytes(model) + predictor.sizeBytes;
+    } catch (error) {
+      throw new AppError('internal', `the artifact of model ${label} cannot be read: ${(error as Error).message}`, { cause: error });
+    }
+    return { value: { predictor, sha256: target.artifactSha256 }, sizeBytes };
+  };
+  cache = new ModelCache<LoadedPredictor>({
+    budgetBytes: options.config.cacheBytes,
+    tenantMaxShare: options.config.tenantMaxShare,
+    policy: options.config.policy,
+    load: loadTarget,
+    ...(metrics ? { onEvent: metrics.onEvent } : {}),
+  });
+  const models = cache;
+
+  const acquire = (target: ServingTarget) => {
+    handoff = target;
+    const pending = models.acquire(cacheKeyOf(target));
+    handoff = undefined;
+    return pending;
+  };
+
+  const leaseFor = async (target: ServingTarget) => {
+    let lease = await acquire(target);
+    if (lease.value.sha256 !== target.artifactSha256) {
+      // The version number was reused by a re-created model and this replica missed the event: reload it.
+      lease.release();
+      models.invalidate(cacheKeyOf(target));
+      lease = await acquire(target);
+      if (lease.value.sha256 !== target.artifactSha256) {
+        lease.release();
+        throw errors.unavailable(`model ${target.name}@${target.version} is being replaced; retry`);
+      }
+    }
+    return lease;
+  };
+
+  const useTarget = async <R>(target: ServingTarget, fn: (model: ServableModel) => R | Promise<R>): Promise<R> => {
+    const lease = await leaseFor(target);
+    const started = performance.now();
+    try {
+      return await fn({ target, predictor: lease.value.predictor });
+    } finally {
+      lease.release();
+      metrics?.onPredict(target.tenantId, performance.now() - started);
+    }
+  };
+
+  const target = (tenantId: string, name: string) => memo.get(tenantId, name, undefined, () => sources.resolveTarget(tenantId, name));
+  const versionTarget = (tenantId: string, name: string, version: number) =>
+    memo.get(tenantId, name, version, () => sources.resolveVersion(tenantId, name, version));
+
+  const unsubscribeMemo = options.bus.subscribe((event) => memo.apply(event));
+  const unsubscribeCache = connectModelCacheToBus(options.bus, models);
+
+  return {
+    cache: models,
+    async resolve(tenantId, name) {
+      const t = await target(tenantId, name);
+      const lease = await leaseFor(t);
+      lease.release();
+      return { target: t, predictor: lease.value.predictor };
+    },
+    use: async (tenantId, name, fn) => useTarget(await target(tenantId, name), fn),
+    useVersion: async (tenantId, name, version, fn) => useTarget(await versionTarget(tenantId, name, version), fn),
+    target,
+    versionTarget,
+    isLoaded: (t) => models.has(cacheKeyOf(t)),
+    async load(tenantId, name) {
+      const t = await target(tenantId, name);
+      (await leaseFor(t)).release();
+      return { target: t, resident: models.has(cacheKeyOf(t)) };
+    },
+    async warm(refs) {
+      const failed: Array<{ ref: ModelRef; error: string }> = [];
+      let loaded = 0;
+      for (const ref of refs) {
+        try {
+          await this.load(ref.tenantId, ref.model);
+          loaded++;
+        } catch (error) {
+          failed.push({ ref, error: (error as Error).message });
+        }
+      }
+      return { loaded, failed };
+    },
+    close() {
+      unsubscribeMemo();
+      unsubscribeCache();
+      memo.clear();
+      models.clear();
+    },
+  };
+}
+
+function sameKey(a: ModelKey, b: ModelKey): boolean {
+  return a.tenantId === b.tenantId && a.model === b.model && a.version === b.version;
+}
