@@ -8,9 +8,11 @@ import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { adminGlobalModelRoutes } from './routes/admin-global-models.js';
+import { adminServingRoutes } from './routes/admin-serving.js';
 import { adminTenantRoutes } from './routes/admin-tenants.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
+import { inferenceV2Routes } from './routes/inference-v2.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { predictRoutes } from './routes/predict.js';
@@ -83,5 +85,7 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   await app.register(predictRoutes, { platform });
   await app.register(jobRoutes, { platform });
   await app.register(adminGlobalModelRoutes, { platform });
+  await app.register(inferenceV2Routes, { platform, version: API_VERSION });
+  await app.register(adminServingRoutes, { platform });
   return app;
 }
