@@ -40,6 +40,9 @@ async function victimRowCount(ctx: AttackContext, dataset: string): Promise<numb
   return (await ctx.t.call(ctx.b.key, 'GET', `/v1/datasets/${dataset}`)).json().rowCount;
 }
 
+const v2Input = { inputs: [{ name: 'input__0', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] };
+let loadsOfB = 0;
+
 export const ATTACKS: AttackRow[] = [
   {
     route: 'GET /v1/datasets',
@@ -124,6 +127,91 @@ export const ATTACKS: AttackRow[] = [
       assert.equal(res.json().rows.length, 1);
     },
   },
+  // Serving (/v1 predict through the model cache, /v2 Open Inference Protocol, Triton repository extension).
+  {
+    route: 'POST /v1/models/:name/predict',
+    does: "predicts with B's model by name",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v1/models/victim-only/predict', { instances: [[1, 2, 3]] }, spoof),
+    expect: 404,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'GET /v2/models/:name',
+    does: "reads the metadata of B's model",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v2/models/victim-only', undefined, spoof),
+    expect: 404,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'GET /v2/models/:name/versions/:version',
+    does: "reads the metadata of B's model version",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v2/models/victim-only/versions/1', undefined, spoof),
+    expect: 404,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'GET /v2/models/:name/ready',
+    does: "asks whether B's model is ready",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v2/models/victim-only/ready', undefined, spoof),
+    expect: 404,
+  },
+  {
+    route: 'GET /v2/models/:name/versions/:version/ready',
+    does: "asks whether B's model version is ready",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v2/models/victim-only/versions/1/ready', undefined, spoof),
+    expect: 404,
+  },
+  {
+    route: 'POST /v2/models/:name/infer',
+    does: "runs B's model by name",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v2/models/victim-only/infer', v2Input, spoof),
+    expect: 404,
+    async verify(res, ctx) {
+      assertNoVictimData(res, ctx);
+      assert.equal((await ctx.t.call(ctx.b.key, 'POST', '/v2/models/victim-only/infer', v2Input)).statusCode, 200, 'B still serves it');
+    },
+  },
+  {
+    route: 'POST /v2/models/:name/versions/:version/infer',
+    does: "runs B's model version by name",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v2/models/victim-only/versions/1/infer', v2Input, spoof),
+    expect: 404,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'POST /v2/repository/index',
+    does: "lists the repository with B's id in a header: only A's models",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v2/repository/index', {}, spoof),
+    expect: 200,
+    async verify(res, ctx) {
+      assertNoVictimData(res, ctx);
+      assert.deepEqual(res.json().map((m: { name: string }) => m.name), ['mine']);
+    },
+  },
+  {
+    route: 'POST /v2/repository/models/:name/load',
+    does: "loads B's model into the cache",
+    async attack({ t, a, b, spoof }) {
+      loadsOfB = t.platform.serving.cache.stats().tenants[b.id]?.loads ?? 0;
+      return t.call(a.key, 'POST', '/v2/repository/models/victim-only/load', {}, spoof);
+    },
+    expect: 404,
+    async verify(_res, ctx) {
+      assert.equal(ctx.t.platform.serving.cache.stats().tenants[ctx.b.id]?.loads ?? 0, loadsOfB, "nothing of B's was loaded");
+    },
+  },
+  {
+    route: 'POST /v2/repository/models/:name/unload',
+    does: "unloads B's loaded model",
+    async attack({ t, a, b, spoof }) {
+      assert.equal((await t.call(b.key, 'POST', '/v2/repository/models/victim-only/load', {})).statusCode, 200);
+      return t.call(a.key, 'POST', '/v2/repository/models/victim-only/unload', {}, spoof);
+    },
+    expect: 404,
+    async verify(_res, ctx) {
+      assert.ok(ctx.t.platform.serving.cache.has({ tenantId: ctx.b.id, model: 'victim-only', version: '1' }), "B's model is still loaded");
+    },
+  },
 ];
 
 /** Operator routes: a tenant key must get 403 on each, whatever it names. */
@@ -135,5 +223,6 @@ export const OPERATOR_ROUTES: { route: string; url: (b: TestTenant) => string; b
   { route: 'DELETE /v1/admin/tenants/:id', url: (b) => `/v1/admin/tenants/${b.id}` },
   { route: 'POST /v1/admin/tenants/:id/keys', url: (b) => `/v1/admin/tenants/${b.id}/keys`, body: {} },
   { route: 'GET /v1/admin/tenants/:id/keys', url: (b) => `/v1/admin/tenants/${b.id}/keys` },
+  { route: 'GET /v1/admin/serving', url: () => '/v1/admin/serving' },
   { route: 'DELETE /v1/admin/tenants/:id/keys/:keyId', url: (b) => `/v1/admin/tenants/${b.id}/keys/${b.key.split('_')[1]}` },
 ];
