@@ -4,10 +4,12 @@
  *   tenantml serve     start the HTTP server (same as `npm start`)
  *   tenantml worker    run training jobs against the configured database, no HTTP
  *   tenantml migrate   apply database migrations and exit
+ *   tenantml export triton --tenant <id> --out <dir>   a tenant's production models as a Triton FIL repository
  *
  * Configuration comes from the same environment variables as the server.
  */
 import { ConfigError, loadConfig } from '../config.js';
+import { runExport } from './export-command.js';
 import { runMigrate } from './migrate-command.js';
 import { runWorker } from './worker-command.js';
 
@@ -17,6 +19,7 @@ commands:
   serve     start the HTTP server
   worker    run training jobs from the shared database (TENANTML_TRAINING_WORKERS at once, default 1)
   migrate   apply database migrations and exit
+  export    export triton --tenant <id> --out <dir>: the tenant's production models as a Triton FIL model repository
 `;
 
 // Started by bin/tenantml.mjs: die with the launcher (a killed `tenantml` must not leave its work running).
@@ -44,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'worker') return runWorker(config);
   if (command === 'migrate') return runMigrate(config);
+  if (command === 'export') return runExport(config, argv.slice(1));
   process.stderr.write(`unknown command '${command}'\n${USAGE}`);
   return 2;
 }
