@@ -84,10 +84,8 @@ export function encodeRowObjects(specs: readonly FeatureSpec[], rows: readonly R
   rows.forEach((row, r) => {
     if (row === null || typeof row !== 'object' || Array.isArray(row)) throw errors.validation(`rows[${r}]: expected an object of feature values`);
     const base = r * width;
-    prefix.forEach((p, i) => (out[base + i] = p));
-    specs.forEach((spec, f) => {
-      out[base + prefix.length + f] = encoders[f]!(row[spec.name], `rows[${r}].${spec.name}`);
-    });
+    for (let i = 0; i < prefix.length; i++) out[base + i] = prefix[i]!;
+    for (let f = 0; f < specs.length; f++) out[base + prefix.length + f] = encoders[f]!(row[specs[f]!.name], `rows[${r}].${specs[f]!.name}`);
   });
   return out;
 }
@@ -102,7 +100,7 @@ export function encodeInstances(specs: readonly FeatureSpec[], instances: readon
       throw errors.validation(`instances[${r}]: expected an array of ${specs.length} values (${specs.map((s) => s.name).join(', ')})`);
     }
     const base = r * width;
-    prefix.forEach((p, i) => (out[base + i] = p));
+    for (let i = 0; i < prefix.length; i++) out[base + i] = prefix[i]!;
     for (let f = 0; f < specs.length; f++) out[base + prefix.length + f] = encoders[f]!(row[f], `instances[${r}][${f}]`);
   });
   return out;
@@ -125,7 +123,10 @@ export function encodeStoredRows(
   const out = new Float32Array(rows.length * width);
   rows.forEach((row, r) => {
     const base = r * width;
-    if (prefixWidth > 0) prefix(r).forEach((p, i) => (out[base + i] = p));
+    if (prefixWidth > 0) {
+      const p = prefix(r);
+      for (let i = 0; i < prefixWidth; i++) out[base + i] = p[i]!;
+    }
     for (let f = 0; f < specs.length; f++) out[base + prefixWidth + f] = encoders[f]!(row[index[f]!] ?? null, `row ${r}`);
   });
   return out;

@@ -45,7 +45,10 @@ export function groupSeries(columns: readonly Column[], rows: readonly StoredVal
     const key = keyIdx.map((i) => row[i] ?? null);
     const text = seriesKeyText(key);
     let s = byKey.get(text);
-    if (!s) byKey.set(text, (s = { key, points: [] }));
+    if (!s) {
+      s = { key, points: [] };
+      byKey.set(text, s);
+    }
     s.points.push([t, y]);
   }
   return [...byKey.entries()]

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import type { TestPlatform, TestTenant } from '../../support/test-platform.js';
+import { MODEL_ATTACKS, MODEL_OPERATOR_ROUTES } from './model-attacks.js';
 
 export interface AttackContext {
   t: TestPlatform;
@@ -15,6 +16,8 @@ export interface AttackContext {
   b: TestTenant;
   /** Headers that try to smuggle B's identity in. */
   spoof: Record<string, string>;
+  /** A training job of B's (queued). */
+  victimJobId?: string;
 }
 
 export interface AttackRow {
@@ -211,7 +214,7 @@ export const ATTACKS: AttackRow[] = [
     async verify(_res, ctx) {
       assert.ok(ctx.t.platform.serving.cache.has({ tenantId: ctx.b.id, model: 'victim-only', version: '1' }), "B's model is still loaded");
     },
-  },
+  },  ...MODEL_ATTACKS,
 ];
 
 /** Operator routes: a tenant key must get 403 on each, whatever it names. */
@@ -225,4 +228,5 @@ export const OPERATOR_ROUTES: { route: string; url: (b: TestTenant) => string; b
   { route: 'GET /v1/admin/tenants/:id/keys', url: (b) => `/v1/admin/tenants/${b.id}/keys` },
   { route: 'GET /v1/admin/serving', url: () => '/v1/admin/serving' },
   { route: 'DELETE /v1/admin/tenants/:id/keys/:keyId', url: (b) => `/v1/admin/tenants/${b.id}/keys/${b.key.split('_')[1]}` },
+  ...MODEL_OPERATOR_ROUTES,
 ];

@@ -122,7 +122,7 @@ test('an XGBoost model file imports as a new version that predicts as XGBoost di
   for (let r = 0; r < c.rows.length / c.numFeatures; r++) instances.push(c.rows.slice(r * c.numFeatures, (r + 1) * c.numFeatures));
   const p = await t.call(a.key, 'POST', '/v1/models/imported/predict', { instances });
   assert.equal(p.statusCode, 200, p.body);
-  p.json().predictions.forEach((v: number, i: number) => assert.ok(Math.abs(v - c.predictions[i]) < 1e-4, `row ${i}: ${v} vs ${c.predictions[i]}`));
+  for (const [i, v] of (p.json().predictions as number[]).entries()) assert.ok(Math.abs(v - c.predictions[i]) < 1e-4, `row ${i}: ${v} vs ${c.predictions[i]}`);
   const exported = await t.call(a.key, 'GET', '/v1/models/imported/versions/1/xgboost.json');
   assert.equal(exported.statusCode, 200);
   assert.match(exported.headers['content-type'] as string, /application\/json/);
