@@ -1,8 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Platform } from '../../platform.js';
 import { tenantOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas/common.js';
 import { AdminUsageBody, TenantUsageBody } from '../schemas/usage.js';
+
+// The tenant is the key's: a tenant id in the query is refused, not ignored.
+const NoQuery = Type.Object({}, { additionalProperties: false });
 
 /** Usage: the caller's own limits and standing, and the operator's view of every tenant. */
 export const usageRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
@@ -12,7 +16,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = as
     '/v1/usage',
     {
       config: { operation: 'usage.read', auth: 'tenant' },
-      schema: { tags: ['usage'], response: { 200: TenantUsageBody, ...errorResponses(401, 403, 429) } },
+      schema: { tags: ['usage'], querystring: NoQuery, response: { 200: TenantUsageBody, ...errorResponses(401, 403, 429) } },
     },
     async (request) => usage.tenant(tenantOf(request)),
   );
