@@ -56,13 +56,23 @@ interface Slot {
   loading: Promise<void> | undefined;
 }
 
-const UPSERT = `
-  insert into tenant_usage as u (tenant_id, counter, window_key, used)
-  select $1, t.counter, t.window_key, t.amount
-    from unnest($2::text[], $3::text[], $4::bigint[]) as t(counter, window_key, amount)
-  on conflict (tenant_id, counter, window_key)
-  do update set used = u.used + excluded.used, updated_at = now()
-  returning counter, window_key, used`;
+// Adds the non-zero increments and reads back the totals of every counter sent,
+// so idle counters learn what other replicas added without writing a row.
+const FLUSH = `
+  with input as (
+    select * from unnest($2::text[], $3::text[], $4::bigint[]) as t(counter, window_key, amount)
+  ), written as (
+    insert into tenant_usage as u (tenant_id, counter, window_key, used)
+    select $1, counter, window_key, amount from input where amount <> 0
+    on conflict (tenant_id, counter, window_key)
+    do update set used = u.used + excluded.used, updated_at = now()
+    returning counter, window_key, used
+  )
+  select counter, window_key, used from written
+  union all
+  select u.counter, u.window_key, u.used
+    from tenant_usage u join input i on i.counter = u.counter and i.window_key = u.window_key
+   where i.amount = 0`;
 
 const FOREIGN_KEY_VIOLATION = '23503';
 
@@ -106,7 +116,7 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
     for (const s of batch) s.pending = 0;
     try {
       const res = await db.withTenant(tenantId, (tx) =>
-        tx.query<{ counter: string; window_key: string; used: number | string }>(UPSERT, [
+        tx.query<{ counter: string; window_key: string; used: number | string }>(FLUSH, [
           tenantId,
           batch.map((s) => s.counter),
           batch.map((s) => s.window),
