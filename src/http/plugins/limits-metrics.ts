@@ -45,7 +45,7 @@ export const limitsMetricsPlugin = fp(
     const { limiter } = opts.limits;
     new Gauge({
       name: 'tenantml_ratelimit_fallback',
-      help: '1 while rate limits are enforced per process because the shared store is unreachable',
+      help: 'Whether rate limits are enforced per process (1, the shared store is unreachable) or shared (0)',
       registers,
       collect() {
         this.set(limiter.mode === 'local-fallback' ? 1 : 0);
