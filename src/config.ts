@@ -33,6 +33,8 @@ export interface Config {
   artifactStore: ArtifactStoreConfig;
   /** Inference and training tasks running at once on the fair scheduler. */
   computeSlots: number;
+  /** A shared rate-limit decision slower than this (ms) switches the replica to local limits until Redis answers again. */
+  rateLimitTimeoutMs: number;
   /** How often buffered usage counters (quotas, throttle counts) are written to the database, in ms. */
   usageFlushMs: number;
 }
@@ -133,6 +135,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     artifactStore: readArtifactStore(r, dataDir, redisUrl, redisPrefix),
     computeSlots: r.integer('TENANTML_COMPUTE_SLOTS', availableParallelism(), 1, 1024),
     usageFlushMs: r.integer('TENANTML_USAGE_FLUSH_MS', 1000, 0, 60_000),
+    rateLimitTimeoutMs: r.integer('TENANTML_RATE_LIMIT_TIMEOUT_MS', 100, 10, 10_000),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);

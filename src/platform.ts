@@ -92,6 +92,7 @@ export async function createPlatform(config: Readonly<Config>, options: Platform
       keyPrefix: config.redisPrefix,
       computeSlots: config.computeSlots,
       usageFlushMs: config.usageFlushMs,
+      redisTimeoutMs: config.rateLimitTimeoutMs,
       logger: pino({ level: config.logLevel, name: 'limits' }),
       limitsOf: async (tenantId) => effectiveLimits((await tenants.get(tenantId)).limits),
       listTenants: () => listAllTenants(tenants),

@@ -82,7 +82,9 @@ export async function createLimits(options: LimitsOptions): Promise<Limits> {
   const { db, logger } = options;
   const clock = options.clock ?? Date.now;
   const hooks = createHooksRelay();
-  const redis = options.redisUrl ? createLimitsRedisClient(options.redisUrl) : undefined;
+  const redis = options.redisUrl
+    ? createLimitsRedisClient(options.redisUrl, options.redisTimeoutMs !== undefined ? { commandTimeoutMs: options.redisTimeoutMs } : {})
+    : undefined;
   if (redis) await connected(redis, 2000);
   const limiter = redis
     ? createRateLimiter({

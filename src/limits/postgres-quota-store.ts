@@ -134,7 +134,7 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
         for (const s of batch) slots.delete(keyOf(s.tenantId, s.counter, s.window));
         return;
       }
-      batch.forEach((s, i) => (s.pending += sent[i]!));
+      for (const [i, s] of batch.entries()) s.pending += sent[i]!;
       throw error;
     }
   }
