@@ -26,7 +26,12 @@ const limits = { requestsPerSecond: 0.05, burst: BURST };
 before(async () => {
   port = await freePort();
   redis = await startThrowawayRedis(port);
-  const env = { REDIS_URL: `redis://127.0.0.1:${port}`, TENANTML_REDIS_PREFIX: `outage-${randomBytes(4).toString('hex')}:` };
+  const env = {
+    REDIS_URL: `redis://127.0.0.1:${port}`,
+    TENANTML_REDIS_PREFIX: `outage-${randomBytes(4).toString('hex')}:`,
+    // A dead Redis fails at once (no offline queue); a generous timeout keeps a slow-but-alive one on a busy machine from counting as down.
+    TENANTML_RATE_LIMIT_TIMEOUT_MS: '2000',
+  };
   p1 = await startTestPlatform(env);
   p2 = await startTestPlatform(env);
   // The same tenant id in both platforms' databases: its buckets are the same keys in Redis.
