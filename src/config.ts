@@ -3,6 +3,7 @@
  * at start (never at import time) and passed down; every bad value is reported
  * by its variable name in one error.
  */
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ArtifactStoreConfig } from './storage/artifact-store.js';
 
@@ -30,6 +31,12 @@ export interface Config {
   authCacheTtlMs: number;
   /** Where model files and vector indexes live. */
   artifactStore: ArtifactStoreConfig;
+  /** Inference and training tasks running at once on the fair scheduler. */
+  computeSlots: number;
+  /** A shared rate-limit decision slower than this (ms) switches the replica to local limits until Redis answers again. */
+  rateLimitTimeoutMs: number;
+  /** How often buffered usage counters (quotas, throttle counts) are written to the database, in ms. */
+  usageFlushMs: number;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +133,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxUploadBytes: r.bytes('TENANTML_MAX_UPLOAD', 32 * 1024 * 1024),
     authCacheTtlMs: r.integer('TENANTML_AUTH_CACHE_TTL_MS', 60_000, 0, 3_600_000),
     artifactStore: readArtifactStore(r, dataDir, redisUrl, redisPrefix),
+    computeSlots: r.integer('TENANTML_COMPUTE_SLOTS', availableParallelism(), 1, 1024),
+    usageFlushMs: r.integer('TENANTML_USAGE_FLUSH_MS', 1000, 0, 60_000),
+    rateLimitTimeoutMs: r.integer('TENANTML_RATE_LIMIT_TIMEOUT_MS', 100, 10, 10_000),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);

@@ -5,11 +5,14 @@ import './route-config.js';
 import { authPlugin } from './plugins/auth.js';
 import { bodyParsersPlugin } from './plugins/body-parsers.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { limitsMetricsPlugin } from './plugins/limits-metrics.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
+import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { adminTenantRoutes } from './routes/admin-tenants.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
+import { usageRoutes } from './routes/usage.js';
 import { installValidators } from './validation.js';
 
 export const API_VERSION = '0.1.0';
@@ -70,10 +73,14 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   await app.register(openApiPlugin, { version: API_VERSION });
   await app.register(metricsPlugin, { registry: platform.metrics });
   await app.register(bodyParsersPlugin, { maxUploadBytes: platform.config.maxUploadBytes });
+  await app.register(limitsMetricsPlugin, { registry: platform.metrics, limits: platform.limits });
   await app.register(authPlugin, { authenticator: platform.authenticator });
+  // After auth: the rate limit needs the tenant the key resolved to.
+  await app.register(rateLimitPlugin, { gate: platform.limits.gate, authenticator: platform.authenticator });
 
   await app.register(healthRoutes, { platform });
   await app.register(adminTenantRoutes, { platform });
   await app.register(datasetRoutes, { platform });
+  await app.register(usageRoutes, { platform });
   return app;
 }

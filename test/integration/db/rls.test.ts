@@ -17,6 +17,8 @@ before(async () => {
     const rows = await t.call(tenant.key, 'POST', '/v1/datasets/sales/rows', 'store,units\n1,5\n2,7\n', { 'content-type': 'text/csv' });
     assert.equal(rows.statusCode, 200, rows.body);
   }
+  // Usage counters reach their table at the next flush; do it now.
+  await t.platform.limits.usageStore.flush();
   tables = await t.platform.db.withSystem(listTenantTables);
 });
 after(() => t.close());
