@@ -3,6 +3,7 @@
  * at start (never at import time) and passed down; every bad value is reported
  * by its variable name in one error.
  */
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ModelLayerConfig } from './models/model-layer.js';
 import { DEFAULT_MODEL_CACHE_BYTES, parseModelRef, type ServingConfig } from './serving/serving-config.js';
@@ -36,6 +37,12 @@ export interface Config {
   models: ModelLayerConfig;
   /** The model cache of the predict path: byte budget, policy, per-tenant share, warm list. */
   serving: ServingConfig;
+  /** Inference and training tasks running at once on the fair scheduler. */
+  computeSlots: number;
+  /** A shared rate-limit decision slower than this (ms) switches the replica to local limits until Redis answers again. */
+  rateLimitTimeoutMs: number;
+  /** How often buffered usage counters (quotas, throttle counts) are written to the database, in ms. */
+  usageFlushMs: number;
 }
 
 export class ConfigError extends Error {
@@ -139,6 +146,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       jobMaxAttempts: r.integer('TENANTML_JOB_MAX_ATTEMPTS', 3, 1, 100),
     },
     serving: readServing(r),
+    computeSlots: r.integer('TENANTML_COMPUTE_SLOTS', availableParallelism(), 1, 1024),
+    usageFlushMs: r.integer('TENANTML_USAGE_FLUSH_MS', 1000, 0, 60_000),
+    rateLimitTimeoutMs: r.integer('TENANTML_RATE_LIMIT_TIMEOUT_MS', 100, 10, 10_000),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);

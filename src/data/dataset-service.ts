@@ -30,6 +30,12 @@ export class DatasetService {
     private readonly storageGuard: StorageGuard = async () => {},
   ) {}
 
+  /** Bytes of committed uploads the tenant stores (its datasets' share of the storage quota). */
+  async bytesUsed(tenantId: string): Promise<number> {
+    const res = await this.db.withTenant(tenantId, (tx) => tx.query<{ bytes: number | string }>('select coalesce(sum(size_bytes), 0) as bytes from datasets'));
+    return Number(res.rows[0]?.bytes ?? 0);
+  }
+
   async create(tenantId: string, name: string, columns?: Column[]): Promise<Dataset> {
     if (!isValidDatasetName(name)) throw errors.validation('name: 1-128 characters of letters, digits, _ . -, starting with a letter or digit');
     if (columns) checkColumns(columns);

@@ -5,8 +5,10 @@ import './route-config.js';
 import { authPlugin } from './plugins/auth.js';
 import { bodyParsersPlugin } from './plugins/body-parsers.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { limitsMetricsPlugin } from './plugins/limits-metrics.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
+import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { adminGlobalModelRoutes } from './routes/admin-global-models.js';
 import { adminServingRoutes } from './routes/admin-serving.js';
 import { adminTenantRoutes } from './routes/admin-tenants.js';
@@ -16,6 +18,7 @@ import { inferenceV2Routes } from './routes/inference-v2.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { predictRoutes } from './routes/predict.js';
+import { usageRoutes } from './routes/usage.js';
 import { installValidators } from './validation.js';
 
 export const API_VERSION = '0.1.0';
@@ -76,7 +79,10 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   await app.register(openApiPlugin, { version: API_VERSION });
   await app.register(metricsPlugin, { registry: platform.metrics });
   await app.register(bodyParsersPlugin, { maxUploadBytes: platform.config.maxUploadBytes });
+  await app.register(limitsMetricsPlugin, { registry: platform.metrics, limits: platform.limits });
   await app.register(authPlugin, { authenticator: platform.authenticator });
+  // After auth: the rate limit needs the tenant the key resolved to.
+  await app.register(rateLimitPlugin, { gate: platform.limits.gate, authenticator: platform.authenticator });
 
   await app.register(healthRoutes, { platform });
   await app.register(adminTenantRoutes, { platform });
@@ -87,5 +93,6 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   await app.register(adminGlobalModelRoutes, { platform });
   await app.register(inferenceV2Routes, { platform, version: API_VERSION });
   await app.register(adminServingRoutes, { platform });
+  await app.register(usageRoutes, { platform });
   return app;
 }

@@ -3,6 +3,8 @@
  * name for logs, metrics, rate-limit classes and audit), who may call it, and
  * which error shape its clients speak.
  */
+import type { RouteClass } from '../limits/tenant-limits.js';
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** e.g. `datasets.create`, `models.predict`. */
@@ -16,4 +18,4 @@ declare module 'fastify' {
   }
 }
 
-export type RouteClass = 'predict' | 'train' | 'ingest' | 'rag' | 'default';
+export type { RouteClass };

@@ -2,6 +2,7 @@
  * Events the limits domain reports, so the HTTP layer can feed Prometheus
  * counters and histograms without this code depending on prom-client.
  */
+import type { LimiterModeChange } from './degrading-rate-limiter.js';
 import type { RouteClass } from './tenant-limits.js';
 
 /** Why a request was refused at the gateway. */
@@ -42,6 +43,34 @@ export interface LimitsHooks {
   onDecision?(event: DecisionEvent): void;
   onShed?(event: ShedEvent): void;
   onQueued?(event: QueuedEvent): void;
+  /** The rate limiter switched between the shared store and the local fallback. */
+  onModeChange?(change: LimiterModeChange): void;
+}
+
+/** Hooks that fan out to listeners added later (metrics, usage counters), so producers are built once. */
+export interface HooksRelay extends LimitsHooks {
+  /** Adds a listener; returns its removal. */
+  add(listener: LimitsHooks): () => void;
+}
+
+/** Builds an empty relay; each listener is called in turn and isolated from the others' errors. */
+export function createHooksRelay(): HooksRelay {
+  const listeners = new Set<LimitsHooks>();
+  const fanOut =
+    <K extends keyof LimitsHooks>(name: K) =>
+    (event: Parameters<NonNullable<LimitsHooks[K]>>[0]) => {
+      for (const listener of listeners) emit(listener, name, event);
+    };
+  return {
+    onDecision: fanOut('onDecision'),
+    onShed: fanOut('onShed'),
+    onQueued: fanOut('onQueued'),
+    onModeChange: fanOut('onModeChange'),
+    add(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
 }
 
 /** Calls a hook, so that a broken metrics callback can never break limiting. */

@@ -15,8 +15,11 @@
  * the limit would have been passed and nothing changed.
  */
 
-/** The counters quotas are kept for; predictions are counted per predicted row. */
-export type QuotaCounter = 'predictions';
+/**
+ * The counters kept per tenant and window: predicted rows (the quota), and
+ * requests admitted, throttled by reason, and shed (what the operator sees).
+ */
+export type QuotaCounter = 'predictions' | 'requests' | 'throttled_rate' | 'throttled_quota' | 'throttled_concurrency' | 'shed';
 
 /** The outcome of `QuotaStore.add`. */
 export interface QuotaAddResult {

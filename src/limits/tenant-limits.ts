@@ -38,8 +38,8 @@ export type TenantLimitsInput = Partial<Omit<TenantLimits, 'routes'>> & {
 
 /** The documented defaults for a tenant created without explicit limits. */
 export const DEFAULT_TENANT_LIMITS: Readonly<TenantLimits> = Object.freeze({
-  requestsPerSecond: 50,
-  burst: 100,
+  requestsPerSecond: 100,
+  burst: 200,
   maxConcurrent: 4,
   dailyPredictions: 1_000_000,
   monthlyPredictions: 20_000_000,
@@ -47,7 +47,8 @@ export const DEFAULT_TENANT_LIMITS: Readonly<TenantLimits> = Object.freeze({
   routes: Object.freeze({}),
 });
 
-const SCALAR_FIELDS = [
+/** The scalar (non-route) limit fields, in documentation order. */
+export const LIMIT_FIELDS = [
   'requestsPerSecond',
   'burst',
   'maxConcurrent',
@@ -73,7 +74,7 @@ function checkPositive(field: string, value: unknown): number {
 /** Merges a partial limits object over `base` (the defaults unless given) and validates the result. */
 export function resolveTenantLimits(input: TenantLimitsInput = {}, base: TenantLimits = DEFAULT_TENANT_LIMITS): TenantLimits {
   const out: TenantLimits = { ...base, routes: { ...base.routes } };
-  for (const field of SCALAR_FIELDS) {
+  for (const field of LIMIT_FIELDS) {
     const value = input[field];
     if (value !== undefined) out[field] = checkPositive(field, value);
   }
@@ -111,4 +112,45 @@ export function ratePolicyFor(limits: TenantLimits, routeClass: RouteClass): Rat
   const override = limits.routes[routeClass];
   if (override) return { bucket: routeClass, rate: override.requestsPerSecond, burst: override.burst };
   return { bucket: 'default', rate: limits.requestsPerSecond, burst: limits.burst };
+}
+
+/**
+ * Checks what an operator sent before it is stored: only known fields, each
+ * positive (integers where they count things), route classes known.
+ */
+export function checkTenantLimitsInput(input: Record<string, unknown>): TenantLimitsInput {
+  const known = new Set<string>([...LIMIT_FIELDS, 'routes']);
+  for (const field of Object.keys(input)) {
+    if (!known.has(field)) throw errors.validation(`limits.${field}: unknown limit`, { field: `limits.${field}` });
+  }
+  const routes = input.routes;
+  if (routes !== undefined && (routes === null || typeof routes !== 'object' || Array.isArray(routes))) {
+    throw errors.validation('limits.routes must be an object keyed by route class', { field: 'limits.routes' });
+  }
+  for (const [cls, override] of Object.entries((routes ?? {}) as Record<string, unknown>)) {
+    if (override === null || typeof override !== 'object' || Array.isArray(override)) {
+      throw errors.validation(`limits.routes.${cls} must be an object`, { field: `limits.routes.${cls}` });
+    }
+    for (const key of Object.keys(override)) {
+      if (key !== 'requestsPerSecond' && key !== 'burst') {
+        throw errors.validation(`limits.routes.${cls}.${key}: unknown limit`, { field: `limits.routes.${cls}.${key}` });
+      }
+    }
+  }
+  const typed = input as TenantLimitsInput;
+  resolveTenantLimits(typed);
+  return typed;
+}
+
+/** Applies an operator's patch to stored limits: fields replace fields, route classes merge per class. */
+export function mergeTenantLimitsInput(stored: TenantLimitsInput, patch: TenantLimitsInput): TenantLimitsInput {
+  const merged: TenantLimitsInput = { ...stored, ...patch };
+  if (stored.routes || patch.routes) {
+    const routes: NonNullable<TenantLimitsInput['routes']> = { ...stored.routes };
+    for (const [cls, override] of Object.entries(patch.routes ?? {})) {
+      routes[cls as RouteClass] = { ...stored.routes?.[cls as RouteClass], ...override };
+    }
+    merged.routes = routes;
+  }
+  return merged;
 }

@@ -3,11 +3,11 @@ import { isValidTenantId } from '../db/db.js';
 import { errors } from '../errors.js';
 import { hashSecret, newTenantKey, randomToken } from './api-key.js';
 import type { AuthCache } from './auth-cache.js';
+import { checkTenantLimitsInput, mergeTenantLimitsInput } from '../limits/tenant-limits.js';
 import {
   type IsolationTier,
-  LIMIT_FIELDS,
   type Tenant,
-  type TenantLimits,
+  type TenantLimitsInput,
   type TenantRow,
   type TenantStatus,
   tenantFromRow,
@@ -18,13 +18,13 @@ export interface CreateTenantInput {
   name: string;
   isolation?: IsolationTier | undefined;
   allowPooledTraining?: boolean | undefined;
-  limits?: Partial<TenantLimits> | undefined;
+  limits?: TenantLimitsInput | undefined;
 }
 
 export interface PatchTenantInput {
   name?: string | undefined;
   allowPooledTraining?: boolean | undefined;
-  limits?: Partial<TenantLimits> | undefined;
+  limits?: TenantLimitsInput | undefined;
   status?: TenantStatus | undefined;
 }
 
@@ -48,12 +48,8 @@ export interface KeyInfo {
 
 type ChangeListener = (change: TenantChange) => void | Promise<void>;
 
-function checkLimits(limits: Partial<TenantLimits>): void {
-  for (const [field, value] of Object.entries(limits)) {
-    if (!(LIMIT_FIELDS as string[]).includes(field)) throw errors.validation(`limits.${field}: unknown limit`);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-      throw errors.validation(`limits.${field}: must be a positive number`);
-  }
+function checkLimits(limits: TenantLimitsInput): void {
+  checkTenantLimitsInput(limits as Record<string, unknown>);
 }
 
 /** Operator-side tenant management: tenants, their keys and consent. */
@@ -120,7 +116,7 @@ export class TenantService {
       const row = cur.rows[0];
       if (!row) throw errors.notFound('tenant', id);
       const before = tenantFromRow(row);
-      const limits = input.limits ? { ...before.limits, ...input.limits } : before.limits;
+      const limits = input.limits ? mergeTenantLimitsInput(before.limits, input.limits) : before.limits;
       const res = await tx.query<TenantRow>(
         `update tenants set name = $2, allow_pooled_training = $3, limits = $4, status = $5, updated_at = now()
          where id = $1 returning *`,

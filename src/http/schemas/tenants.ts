@@ -1,5 +1,26 @@
 import { Type } from '@sinclair/typebox';
 
+/** A per-route-class rate override: the class gets a bucket of its own. */
+const RouteRate = Type.Object(
+  {
+    requestsPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    burst: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Rate overrides by route class (`predict`, `train`, `ingest`, `rag`, `default`). */
+const RouteRates = Type.Object(
+  {
+    predict: Type.Optional(RouteRate),
+    train: Type.Optional(RouteRate),
+    ingest: Type.Optional(RouteRate),
+    rag: Type.Optional(RouteRate),
+    default: Type.Optional(RouteRate),
+  },
+  { additionalProperties: false },
+);
+
 export const Limits = Type.Object(
   {
     requestsPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
@@ -8,9 +29,21 @@ export const Limits = Type.Object(
     dailyPredictions: Type.Optional(Type.Integer({ minimum: 1 })),
     monthlyPredictions: Type.Optional(Type.Integer({ minimum: 1 })),
     storageBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    routes: Type.Optional(RouteRates),
   },
   { additionalProperties: false },
 );
+
+/** The limits in force: every field resolved, plus the per-class overrides. */
+export const EffectiveLimits = Type.Object({
+  requestsPerSecond: Type.Number(),
+  burst: Type.Integer(),
+  maxConcurrent: Type.Integer(),
+  dailyPredictions: Type.Integer(),
+  monthlyPredictions: Type.Integer(),
+  storageBytes: Type.Integer(),
+  routes: RouteRates,
+});
 
 export const TenantBody = Type.Object({
   id: Type.String(),
@@ -18,7 +51,7 @@ export const TenantBody = Type.Object({
   isolation: Type.Union([Type.Literal('pooled'), Type.Literal('siloed')]),
   allowPooledTraining: Type.Boolean(),
   limits: Limits,
-  effectiveLimits: Type.Record(Type.String(), Type.Number()),
+  effectiveLimits: EffectiveLimits,
   status: Type.Union([Type.Literal('active'), Type.Literal('suspended')]),
   createdAt: Type.String(),
   updatedAt: Type.String(),

@@ -23,6 +23,8 @@ before(async () => {
     assert.equal((await t.call(tenant.key, 'PUT', '/v1/models/demand/policy', { policy: 'best' })).statusCode, 200);
     await t.platform.models.queue.enqueue(id, { name: 'demand', dataset: 'sales', target: 'units', objective: 'count:poisson' });
   }
+  // Usage counters reach their table at the next flush; do it now.
+  await t.platform.limits.usageStore.flush();
   tables = await t.platform.db.withSystem(listTenantTables);
 });
 after(() => t.close());

@@ -215,6 +215,26 @@ export const ATTACKS: AttackRow[] = [
       assert.ok(ctx.t.platform.serving.cache.has({ tenantId: ctx.b.id, model: 'victim-only', version: '1' }), "B's model is still loaded");
     },
   },  ...MODEL_ATTACKS,
+  {
+    route: 'GET /v1/usage',
+    does: "reads usage with B's id in a header: gets A's own",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v1/usage', undefined, spoof),
+    expect: 200,
+    async verify(res, ctx) {
+      assertNoVictimData(res, ctx);
+      const body = res.json();
+      assert.equal(body.tenantId, ctx.a.id);
+      const bStorage = (await ctx.t.call(ctx.b.key, 'GET', '/v1/usage')).json().storage.used;
+      assert.ok(body.storage.used < bStorage, "A's storage is its own (smaller than B's)");
+    },
+  },
+  {
+    route: 'GET /v1/usage',
+    does: "reads usage with B's id in the query",
+    attack: ({ t, a, b }) => t.call(a.key, 'GET', `/v1/usage?tenant_id=${b.id}`),
+    expect: 400,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
 ];
 
 /** Operator routes: a tenant key must get 403 on each, whatever it names. */
@@ -227,6 +247,7 @@ export const OPERATOR_ROUTES: { route: string; url: (b: TestTenant) => string; b
   { route: 'POST /v1/admin/tenants/:id/keys', url: (b) => `/v1/admin/tenants/${b.id}/keys`, body: {} },
   { route: 'GET /v1/admin/tenants/:id/keys', url: (b) => `/v1/admin/tenants/${b.id}/keys` },
   { route: 'GET /v1/admin/serving', url: () => '/v1/admin/serving' },
+  { route: 'GET /v1/admin/usage', url: () => '/v1/admin/usage' },
   { route: 'DELETE /v1/admin/tenants/:id/keys/:keyId', url: (b) => `/v1/admin/tenants/${b.id}/keys/${b.key.split('_')[1]}` },
   ...MODEL_OPERATOR_ROUTES,
 ];

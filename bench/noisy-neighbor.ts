@@ -1,0 +1,223 @@
+/**
+ * Noisy neighbour: tenant B sends a steady real-time load to the real server
+ * (a child process on loopback), first alone (the baseline), then while tenant
+ * A floods at 20× its rate limit and submits a one-million-row batch
+ * prediction. Reports B's latency alone and under the flood, B's errors, and
+ * A's admitted rate against its limit.
+ *
+ *   npm run bench -- noisy-neighbor                     predict route (needs the models API)
+ *   npm run bench -- noisy-neighbor --route datasets    rate-limit half only, on GET /v1/datasets
+ *
+ * The two phases alternate for --rounds rounds (default 3), so drift of the
+ * noisy machine hits both alike; percentiles pool all rounds of a phase.
+ *
+ * Options: --seconds (per phase, default 5), --a-rate (A's requests/s limit,
+ * default 50), --b-rate (B's steady requests/s, default 25), --flood (multiple
+ * of A's limit, default 20), --batch-rows (default 1,000,000).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { exportXgboostJson, train } from '../src/gbdt/index.js';
+import { startServerProcess } from '../test/support/server-process.js';
+import { argNumber, median, percentile, printResult, progress, round } from './_harness.js';
+
+const ADMIN_KEY = 'tmladm_bench-operator-key-0123456789';
+const routeArg = process.argv.indexOf('--route');
+const mode = routeArg >= 0 ? process.argv[routeArg + 1] : 'predict';
+if (mode !== 'predict' && mode !== 'datasets') {
+  progress('--route must be predict or datasets');
+  process.exit(2);
+}
+const seconds = argNumber('seconds', 5);
+const rounds = argNumber('rounds', 3);
+const aRate = argNumber('a-rate', 50);
+const bRate = argNumber('b-rate', 40);
+const floodMultiple = argNumber('flood', 20);
+const batchRows = argNumber('batch-rows', 1_000_000);
+const FEATURES = ['price', 'promo', 'weekday'];
+
+const dataDir = mkdtempSync(join(tmpdir(), 'tenantml-bench-noisy-'));
+const server = await startServerProcess({
+  TENANTML_DATA_DIR: dataDir,
+  TENANTML_ADMIN_KEY: ADMIN_KEY,
+  TENANTML_MAX_JSON_BODY: '128MB',
+  LOG_LEVEL: 'warn',
+});
+const base = server.url;
+
+async function call(key: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+async function createTenant(id: string, limits: Record<string, number>): Promise<string> {
+  const res = await call(ADMIN_KEY, 'POST', '/v1/admin/tenants', { id, name: id, limits });
+  if (res.status !== 201) throw new Error(`creating ${id}: ${res.status} ${res.text}`);
+  return (JSON.parse(res.text) as { apiKey: string }).apiKey;
+}
+
+/** A small demand model, exported as an XGBoost JSON file. */
+function modelFile(): string {
+  const rows = 2000;
+  const features = new Float32Array(rows * FEATURES.length);
+  const labels = new Float32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const price = (i * 7919) % 100;
+    const promo = i % 3 === 0 ? 1 : 0;
+    const weekday = i % 7;
+    features.set([price, promo, weekday], i * FEATURES.length);
+    labels[i] = 50 - price * 0.3 + promo * 12 + (weekday >= 5 ? 8 : 0);
+  }
+  const { model } = train({ features, labels, numFeatures: FEATURES.length }, { numBoostRound: 30, maxDepth: 4, seed: 1 }, { featureNames: FEATURES });
+  return exportXgboostJson(model);
+}
+
+async function publishModel(key: string): Promise<void> {
+  const res = await call(key, 'POST', '/v1/models/demand/versions', modelFile());
+  if (res.status === 404 && res.text.includes('no route')) {
+    throw new Error(
+      'this benchmark needs the models API (POST /v1/models/:name/versions and POST /v1/models/:name/predict), which this build does not serve; ' +
+        'run `npm run bench -- noisy-neighbor --route datasets` to measure the rate-limit half on GET /v1/datasets',
+    );
+  }
+  if (res.status >= 300) throw new Error(`publishing the model: ${res.status} ${res.text}`);
+}
+
+/** Sends `send()` at `rate` per second for `ms`, open loop; resolves with every outcome. */
+async function steady(rate: number, ms: number, send: () => Promise<number>): Promise<{ latencies: number[]; statuses: number[]; spanMs: number }> {
+  const latencies: number[] = [];
+  const statuses: number[] = [];
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  const total = Math.round((rate * ms) / 1000);
+  let last = start;
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / rate - performance.now();
+    // Always yield, so one generator running late cannot starve the other's responses.
+    await (wait > 1 ? sleep(wait) : new Promise<void>((resolve) => setImmediate(resolve)));
+    last = performance.now();
+    const sentAt = last;
+    pending.push(
+      send().then(
+        (status) => {
+          latencies.push(performance.now() - sentAt);
+          statuses.push(status);
+        },
+        () => {
+          latencies.push(performance.now() - sentAt);
+          statuses.push(0);
+        },
+      ),
+    );
+  }
+  await Promise.all(pending);
+  return { latencies, statuses, spanMs: last - start };
+}
+
+function latencySummary(latencies: number[]) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  progress(`  slowest: ${sorted.slice(-6).map((x) => x.toFixed(1)).join(', ')} ms`);
+  return { p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)), n: sorted.length };
+}
+
+try {
+  const aKey = await createTenant('tenant-a', { requestsPerSecond: aRate, burst: aRate, dailyPredictions: 50_000_000, monthlyPredictions: 500_000_000 });
+  const bKey = await createTenant('tenant-b', { requestsPerSecond: 10 * bRate, burst: 10 * bRate });
+
+  let bRequest: () => Promise<number>;
+  let aRequest: () => Promise<number>;
+  if (mode === 'predict') {
+    await publishModel(aKey);
+    await publishModel(bKey);
+    const one = JSON.stringify({ rows: [{ price: 42, promo: 1, weekday: 6 }] });
+    bRequest = async () => (await call(bKey, 'POST', '/v1/models/demand/predict', one)).status;
+    aRequest = async () => (await call(aKey, 'POST', '/v1/models/demand/predict', one)).status;
+  } else {
+    bRequest = async () => (await call(bKey, 'GET', '/v1/datasets')).status;
+    aRequest = async () => (await call(aKey, 'GET', '/v1/datasets')).status;
+  }
+  progress('warm-up: B alone');
+  await steady(bRate, 3000, bRequest);
+
+  const alone = { latencies: [] as number[], statuses: [] as number[] };
+  const underFlood = { latencies: [] as number[], statuses: [] as number[] };
+  const flood = { statuses: [] as number[], spanMs: 0, admittedAfterBurst: 0 };
+  const roundRatios: number[] = [];
+  let batchResult: { status: number; ms: number } | undefined;
+  for (let round = 1; round <= rounds; round++) {
+    progress(`round ${round}/${rounds}: B alone at ${bRate}/s for ${seconds}s`);
+    const quiet = await steady(bRate, seconds * 1000, bRequest);
+    const withBatch = mode === 'predict' && round === 1;
+    progress(`round ${round}/${rounds}: A floods at ${floodMultiple}× its ${aRate}/s limit${withBatch ? ` plus a ${batchRows}-row batch` : ''}, B at ${bRate}/s`);
+    let batch: Promise<{ status: number; ms: number }> | undefined;
+    if (withBatch) {
+      const instances = JSON.stringify({ instances: Array.from({ length: batchRows }, (_, i) => [i % 100, i % 3 === 0 ? 1 : 0, i % 7]) });
+      const startedAt = performance.now();
+      batch = call(aKey, 'POST', '/v1/models/demand/predict', instances).then((r) => ({ status: r.status, ms: performance.now() - startedAt }));
+    }
+    const [noisy, a] = await Promise.all([steady(bRate, seconds * 1000, bRequest), steady(aRate * floodMultiple, seconds * 1000, aRequest)]);
+    if (batch) batchResult = await batch;
+    alone.latencies.push(...quiet.latencies);
+    alone.statuses.push(...quiet.statuses);
+    underFlood.latencies.push(...noisy.latencies);
+    underFlood.statuses.push(...noisy.statuses);
+    flood.statuses.push(...a.statuses);
+    flood.spanMs += a.spanMs;
+    // Each flood starts on a full bucket (the quiet phase refilled it): `burst` requests pass at once, then the rate applies.
+    flood.admittedAfterBurst += a.statuses.filter((st) => st >= 200 && st < 300).length - aRate;
+    roundRatios.push(percentile([...noisy.latencies].sort((x, y) => x - y), 99) / percentile([...quiet.latencies].sort((x, y) => x - y), 99));
+  }
+
+  const admitted = flood.statuses.filter((s) => s >= 200 && s < 300).length;
+  const limited = flood.statuses.filter((s) => s === 429).length;
+  // The flood starts on a full bucket: `burst` requests pass at once, then the rate applies.
+  const admittedRate = flood.admittedAfterBurst / (flood.spanMs / 1000);
+  const bAlone = latencySummary(alone.latencies);
+  const bFlood = latencySummary(underFlood.latencies);
+  const bErrors = [...alone.statuses, ...underFlood.statuses].filter((s) => s < 200 || s >= 300).length;
+  printResult({
+    benchmark: 'noisy-neighbor',
+    route: mode === 'predict' ? 'POST /v1/models/:name/predict' : 'GET /v1/datasets',
+    secondsPerPhase: seconds,
+    rounds,
+    b: {
+      ratePerSecond: bRate,
+      alone: bAlone,
+      underFlood: bFlood,
+      p99Ratio: round(bFlood.p99Ms / bAlone.p99Ms),
+      p50Ratio: round(bFlood.p50Ms / bAlone.p50Ms),
+      p99RatioPerRound: roundRatios.map((r) => round(r)),
+      p99RatioMedianOfRounds: round(median(roundRatios)),
+      errors: bErrors,
+    },
+    a: {
+      limitPerSecond: aRate,
+      burst: aRate,
+      sentPerSecond: round(flood.statuses.length / (flood.spanMs / 1000), 1),
+      admitted,
+      rejected429: limited,
+      otherStatuses: flood.statuses.length - admitted - limited,
+      admittedPerSecondAfterBurst: round(admittedRate, 2),
+      admittedRateRatio: round(admittedRate / aRate),
+      ...(batchResult ? { batch: { rows: batchRows, status: batchResult.status, seconds: round(batchResult.ms / 1000, 2) } } : {}),
+    },
+    targets: {
+      bP99RatioAtMost: 1.25,
+      bErrors: 0,
+      aAdmittedRateRatioWithin: [0.95, 1.05],
+      met: bFlood.p99Ms / bAlone.p99Ms <= 1.25 && bErrors === 0 && Math.abs(admittedRate / aRate - 1) <= 0.05,
+    },
+  });
+} catch (error) {
+  progress(`noisy-neighbor: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+} finally {
+  await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}

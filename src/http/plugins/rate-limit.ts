@@ -1,0 +1,50 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { GateResult, RateLimitGate } from '../../limits/rate-limit-gate.js';
+import { rateLimitedError } from '../../limits/rate-limit-gate.js';
+import type { Authenticator } from '../../tenancy/authenticator.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The rate-limit decision of a tenant request; its headers go on the response, whatever it is. */
+    rateLimit: GateResult | null;
+  }
+}
+
+/**
+ * Per-tenant rate limits at the gateway. Runs after the auth plugin (which set
+ * `request.principal`): charges the route's class bucket (`config.limitClass`,
+ * default `default`), refuses with 429 `rate_limited` + `Retry-After`, and puts
+ * `RateLimit-Policy` and `RateLimit` on every response to a tenant — errors and
+ * 404s included. A tenant key on a path that matches no route is charged too,
+ * so probing unknown paths is no way around the limit.
+ */
+export const rateLimitPlugin = fp(
+  async (app: FastifyInstance, opts: { gate: RateLimitGate; authenticator: Authenticator }) => {
+    app.decorateRequest('rateLimit', null);
+
+    async function unmatchedRouteTenant(request: FastifyRequest): Promise<void> {
+      if (!request.is404 || !request.headers.authorization) return;
+      try {
+        request.principal = await opts.authenticator.authenticate(request.headers.authorization);
+      } catch {
+        // Not a valid key: the 404 stays anonymous.
+      }
+    }
+
+    app.addHook('onRequest', async (request) => {
+      if (!request.principal) await unmatchedRouteTenant(request);
+      const principal = request.principal;
+      if (principal?.kind !== 'tenant') return;
+      const routeClass = request.routeOptions.config?.limitClass ?? 'default';
+      const result = await opts.gate.check({ tenantId: principal.tenantId, limits: principal.limits, routeClass });
+      request.rateLimit = result;
+      if (!result.allowed) throw rateLimitedError(result);
+    });
+
+    app.addHook('onSend', async (request, reply) => {
+      if (request.rateLimit) reply.headers(request.rateLimit.headers);
+    });
+  },
+  { name: 'tenantml-rate-limit', dependencies: ['tenantml-auth'] },
+);
