@@ -29,9 +29,8 @@ before(async () => {
     const res = await t.call(key, 'POST', `/v1/datasets/${name}/rows`, rows, csv);
     assert.equal(res.statusCode, 200, res.body);
   }
-  // Serving: B owns the model `victim-only`; A owns `mine`.
+  // Serving: B owns the model `victim-only` (A owns no model).
   await publishModel(t.platform, b.id, 'victim-only', tinyModel(5, 7));
-  await publishModel(t.platform, a.id, 'mine', tinyModel(5, 8));
   for (const name of ['victim-model', 'victim-import']) {
     const res = await t.call(b.key, 'POST', `/v1/models/${name}/versions`, XGBOOST_FILE, { 'content-type': 'application/json' });
     assert.equal(res.statusCode, 201, res.body);
