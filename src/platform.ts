@@ -149,7 +149,7 @@ export async function createPlatform(config: Readonly<Config>, options: Platform
       models,
       serving,
       warmFailures,
-      oip: new OipService(serving, models.registry, bus),
+      oip: new OipService(serving, models.registry, bus, { quotas: limits.quotas, compute: limits.compute }),
       limits,
       quotas: limits.quotas,
       compute: limits.compute,

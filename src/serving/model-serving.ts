@@ -50,6 +50,8 @@ export interface ModelServingOptions {
 /** The cache-backed loader, plus what the v2 and admin routes need. */
 export interface ModelServing extends ModelLoader {
   readonly cache: ModelCache<LoadedPredictor>;
+  /** Runs `fn` with this target's model pinned (resolve it with `target` / `versionTarget`). */
+  useTarget<R>(target: ServingTarget, fn: (model: ServableModel) => R | Promise<R>): Promise<R>;
   /** Like `use`, for one exact version of the tenant's own model. */
   useVersion<R>(tenantId: string, name: string, version: number, fn: (model: ServableModel) => R | Promise<R>): Promise<R>;
   /** The version that serves (tenant, name), from the pointer cache; 404 when none. */
@@ -170,6 +172,7 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
       return { target: t, predictor: lease.value.predictor };
     },
     use: async (tenantId, name, fn) => useTarget(await target(tenantId, name), fn),
+    useTarget,
     useVersion: async (tenantId, name, version, fn) => useTarget(await versionTarget(tenantId, name, version), fn),
     target,
     versionTarget,

@@ -12,6 +12,9 @@
  * feature named after it, shape `[rows]` or `[rows, 1]`. Output: `predict`,
  * FP32, shape `[rows]`, on the response scale (as `/v1/.../predict`).
  */
+import type { FairScheduler } from '../limits/fair-scheduler.js';
+import { runPrediction } from '../limits/run-prediction.js';
+import type { LimitedTenant, TenantQuotas } from '../limits/tenant-quotas.js';
 import type { ModelRegistry } from '../models/model-registry.js';
 import type { ServableModel } from '../models/model-loader.js';
 import type { ServingTarget } from '../models/serving-target.js';
@@ -43,6 +46,7 @@ export class OipService {
     private readonly serving: ModelServing,
     private readonly registry: ModelRegistry,
     private readonly bus: InvalidationBus,
+    private readonly limits: { quotas: TenantQuotas; compute: FairScheduler },
   ) {}
 
   /** `$metadata_model_response` of the serving version, or of `version`. */
@@ -60,15 +64,21 @@ export class OipService {
     return buildModelReady(name, true);
   }
 
-  /** Runs `$inference_request` against the serving version, or `version`, with the model pinned. */
-  async infer(tenantId: string, name: string, body: unknown, version?: number): Promise<OipInferResponse> {
-    const run = ({ target, predictor }: ServableModel): OipInferResponse => {
-      const request = parseInferRequest(body, { featureNames: target.spec.features.map((f) => f.name), precision: 'fp32' });
-      const values = predictor.predictBatch(withPrefix(request.matrix as Float32Array, request.rows, request.columns, target.prefix));
-      const outputs = selectOutputs([predictionOutput(OIP_OUTPUT, values, request.rows)], request.requestedOutputs);
-      return buildInferResponse({ modelName: name, modelVersion: String(target.version), id: request.id, outputs });
-    };
-    return version === undefined ? this.serving.use(tenantId, name, run) : this.serving.useVersion(tenantId, name, version, run);
+  /**
+   * Runs `$inference_request` against the serving version, or `version`, under
+   * the tenant's prediction quota and the fair scheduler (as `/v1` predict);
+   * the model is pinned only while its rows are computed.
+   */
+  async infer(tenant: LimitedTenant, name: string, body: unknown, version?: number, signal?: AbortSignal): Promise<OipInferResponse> {
+    const target = version === undefined ? await this.serving.target(tenant.tenantId, name) : await this.serving.versionTarget(tenant.tenantId, name, version);
+    const request = parseInferRequest(body, { featureNames: target.spec.features.map((f) => f.name), precision: 'fp32' });
+    const x = withPrefix(request.matrix as Float32Array, request.rows, request.columns, target.prefix);
+    const width = target.prefix.length + request.columns;
+    const predicted = await runPrediction(this.limits, { tenant, rows: request.rows, ...(signal ? { signal } : {}) }, (start, end) =>
+      this.serving.useTarget(target, ({ predictor }: ServableModel) => Array.from(predictor.predictBatch(x.subarray(start * width, end * width)))),
+    );
+    const outputs = selectOutputs([predictionOutput(OIP_OUTPUT, Float32Array.from(predicted), request.rows)], request.requestedOutputs);
+    return buildInferResponse({ modelName: name, modelVersion: String(target.version), id: request.id, outputs });
   }
 
   /** `$repository_index_response`: the tenant's own models; READY when resident in this replica's cache. */

@@ -67,7 +67,7 @@ export const inferenceV2Routes: FastifyPluginAsyncTypebox<{ platform: Platform; 
       config: tenantRoute('inference.infer', 'predict'),
       schema: { tags, params: V2ModelParams, body: InferBody, description: inferDescription, response: errors(400, 401, 404, 503) },
     },
-    async (request) => service.infer(tenantOf(request).tenantId, request.params.name, request.body),
+    async (request) => service.infer(tenantOf(request), request.params.name, request.body),
   );
   app.post(
     '/v2/models/:name/versions/:version/infer',
@@ -75,7 +75,7 @@ export const inferenceV2Routes: FastifyPluginAsyncTypebox<{ platform: Platform; 
       config: tenantRoute('inference.infer', 'predict'),
       schema: { tags, params: V2VersionParams, body: InferBody, description: inferDescription, response: errors(400, 401, 404, 503) },
     },
-    async (request) => service.infer(tenantOf(request).tenantId, request.params.name, request.body, request.params.version),
+    async (request) => service.infer(tenantOf(request), request.params.name, request.body, request.params.version),
   );
 
   app.post(

@@ -150,6 +150,18 @@ describe('POST /v2/models/:name/infer', () => {
     assertOipError(await infer({ inputs: [{ name: 'x', shape: [3], datatype: 'FP32', data: [1, 2, 3] }], extra: 1 }), 400);
   });
 
+  test('infer rows count against the daily prediction quota (429 with Retry-After)', async () => {
+    const q = await t.createTenant('oip-quota', { limits: { dailyPredictions: 3 } });
+    await publishModel(t.platform, q.id, 'm', v1);
+    const infer = (n: number) =>
+      t.call(q.key, 'POST', '/v2/models/m/infer', { inputs: [{ name: 'x', shape: [n, 3], datatype: 'FP32', data: Array.from({ length: n * 3 }, (_, i) => i) }] });
+    assert.equal((await infer(2)).statusCode, 200);
+    const refused = await infer(2);
+    assert.match(assertOipError(refused, 429), /quota/i);
+    assert.ok(Number(refused.headers['retry-after']) >= 1);
+    assert.equal((await infer(1)).statusCode, 200, 'the refused request charged nothing');
+  });
+
   test('unknown model, another tenant\'s model, and no key', async () => {
     const body = { inputs: [{ name: 'x', shape: [3], datatype: 'FP32', data: [1, 2, 3] }] };
     assertOipError(await t.call(a.key, 'POST', '/v2/models/nope/infer', body), 404);
