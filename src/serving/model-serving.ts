@@ -12,7 +12,7 @@
  * Retry-After, corrupt → 500 naming the model; nothing failed is cached.
  */
 import { AppError, errors } from '../errors.js';
-import { compilePredictor, deserializeModel, modelSizeBytes, type Predictor } from '../gbdt/index.js';
+import { compilePredictor, deserializeModel, type Predictor } from '../gbdt/index.js';
 import { sha256Hex } from '../models/artifact-publish.js';
 import { GLOBAL_SCOPE } from '../models/global-model-store.js';
 import type { ModelLoader, ModelLoaderSources, ServableModel } from '../models/model-loader.js';
@@ -22,6 +22,7 @@ import type { ArtifactStore } from '../storage/artifact-store.js';
 import { connectModelCacheToBus } from './cache-invalidation.js';
 import type { InvalidationBus } from './invalidation-bus.js';
 import { ModelCache, type ModelKey } from './model-cache.js';
+import type { ModelCacheEvent } from './model-cache-stats.js';
 import type { ServingConfig, ModelRef } from './serving-config.js';
 import type { ServingMetrics } from './serving-metrics.js';
 import { TargetMemo } from './target-memo.js';
@@ -62,6 +63,8 @@ export interface ModelServing extends ModelLoader {
   isLoaded(target: ServingTarget): boolean;
   /** Loads the serving version of (tenant, name) into this replica's cache; returns whether it stayed resident. */
   load(tenantId: string, name: string): Promise<{ target: ServingTarget; resident: boolean }>;
+  /** Listens to the cache's events (hits, misses, loads with their duration, evictions); returns the unsubscribe function. */
+  onCacheEvent(listener: (event: ModelCacheEvent) => void): () => void;
   /** Loads models ahead of traffic; failures are returned, not thrown. */
   warm(refs: readonly ModelRef[]): Promise<{ loaded: number; failed: Array<{ ref: ModelRef; error: string }> }>;
 }
@@ -94,6 +97,11 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
   let handoff: ServingTarget | undefined;
   let cache: ModelCache<LoadedPredictor> | undefined;
   const metrics = options.metrics?.(() => cache!.snapshot());
+  const listeners = new Set<(event: ModelCacheEvent) => void>();
+  const onEvent = (event: ModelCacheEvent) => {
+    metrics?.onEvent(event);
+    for (const listener of listeners) listener(event);
+  };
 
   const loadTarget = async (key: ModelKey) => {
     const target = handoff;
@@ -106,9 +114,10 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     let predictor: Predictor;
     let sizeBytes: number;
     try {
-      const model = deserializeModel(bytes);
-      predictor = compilePredictor(model);
-      sizeBytes = modelSizeBytes(model) + predictor.sizeBytes;
+      // The array walker: as fast as generated code for single rows of 100 depth-6 trees, a third of its memory
+      // and 3x faster to build (measured, see README). It keeps nothing of the parsed model, so its size is the entry's.
+      predictor = compilePredictor(deserializeModel(bytes), 'arrays');
+      sizeBytes = predictor.sizeBytes;
     } catch (error) {
       throw new AppError('internal', `the artifact of model ${label} cannot be read: ${(error as Error).message}`, { cause: error });
     }
@@ -119,7 +128,7 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     tenantMaxShare: options.config.tenantMaxShare,
     policy: options.config.policy,
     load: loadTarget,
-    ...(metrics ? { onEvent: metrics.onEvent } : {}),
+    onEvent,
   });
   const models = cache;
 
@@ -177,6 +186,10 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     target,
     versionTarget,
     isLoaded: (t) => models.has(cacheKeyOf(t)),
+    onCacheEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async load(tenantId, name) {
       const t = await target(tenantId, name);
       (await leaseFor(t)).release();

@@ -1,0 +1,191 @@
+/**
+ * The model multiplexer under load, over HTTP on loopback: 500 tenants, each
+ * with its own 100-tree model in the artifact store, Zipf-distributed traffic
+ * (s = 1.1) of single-row predictions, a cache budget holding ~10% of the
+ * models. The ceiling is a bare Fastify hello-world route on the same machine,
+ * measured with the same load generator (a child process, keep-alive undici
+ * Pool) in the same run.
+ *
+ * Phases: hello-world (closed loop) → hot (closed loop over tenants whose
+ * models are resident) → Zipf (closed loop: maximum rate, hit rate, cold-load
+ * times) → Zipf open loop at 80% of that maximum (latency under load).
+ *
+ *   npm run bench -- serving [--tenants 500] [--trees 100] [--seconds 8] [--connections 16]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import { loadConfig } from '../src/config.js';
+import { createDb } from '../src/db/create-db.js';
+import { compilePredictor, type GbdtModel, serializeModel, train } from '../src/gbdt/index.js';
+import { buildApp } from '../src/http/app.js';
+import { createPlatform } from '../src/platform.js';
+import type { ModelCacheEvent } from '../src/serving/model-cache-stats.js';
+import type { LoadResult, LoadSpec, LoadTarget } from './_load-generator.js';
+import { argNumber, percentile, printResult, progress, round } from './_harness.js';
+
+const TENANTS = argNumber('tenants', 500);
+const TREES = argNumber('trees', 100);
+const SECONDS = argNumber('seconds', 8);
+const CONNECTIONS = argNumber('connections', 16);
+const DISTINCT_MODELS = 25;
+const ZIPF_S = 1.1;
+const FEATURES = 8;
+const GENERATOR = fileURLToPath(new URL('./_load-generator.ts', import.meta.url));
+
+function trainModel(seed: number): GbdtModel {
+  const rows = 2000;
+  const x = new Float32Array(rows * FEATURES);
+  const y = new Float32Array(rows);
+  let s = seed * 7919 + 3;
+  const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+  for (let r = 0; r < rows; r++) {
+    for (let f = 0; f < FEATURES; f++) x[r * FEATURES + f] = rand() * 10;
+    y[r] = Math.sin(x[r * FEATURES]! * seed) * 5 + x[r * FEATURES + 1]! * x[r * FEATURES + 2]! - x[r * FEATURES + 3]! + rand();
+  }
+  const featureNames = Array.from({ length: FEATURES }, (_, i) => `f${i}`);
+  return train({ features: x, labels: y, numFeatures: FEATURES }, { numBoostRound: TREES, maxDepth: 6, eta: 0.1, seed }, { featureNames }).model;
+}
+
+function generate(spec: LoadSpec): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', GENERATOR, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load generator exited with ${code}`))));
+  });
+}
+
+const summary = (r: LoadResult) => ({ rps: round(r.rps, 0), p50Ms: round(r.p50), p99Ms: round(r.p99), requests: r.requests, statuses: r.statuses, errors: r.errors });
+
+const started = performance.now();
+progress(`training ${DISTINCT_MODELS} models of ${TREES} trees`);
+const models = Array.from({ length: DISTINCT_MODELS }, (_, i) => trainModel(i + 1));
+const sizes = models.map((m) => compilePredictor(m, 'arrays').sizeBytes); // what the serving cache counts per model
+const meanSize = sizes.reduce((a, b) => a + b, 0) / sizes.length;
+const budget = Math.round(0.1 * TENANTS * meanSize);
+
+const dataDir = mkdtempSync(join(tmpdir(), 'tenantml-bench-serving-'));
+const db = await createDb({});
+const config = loadConfig({
+  TENANTML_DATA_DIR: dataDir,
+  TENANTML_ADMIN_KEY: 'tmladm_bench-serving-operator-key',
+  LOG_LEVEL: 'silent',
+  TENANTML_TRAINING_WORKERS: '0',
+  TENANTML_MODEL_CACHE_BYTES: String(budget),
+  TENANTML_COMPUTE_SLOTS: '1',
+});
+const platform = await createPlatform(config, { db });
+progress(`publishing ${TENANTS} tenants' models (mean ${round(meanSize / 1024, 1)} KiB resident each; budget ${round(budget / 1024 / 1024, 2)} MiB)`);
+const keys: string[] = [];
+const high = { requestsPerSecond: 1e7, burst: 1e7, maxConcurrent: 1024, dailyPredictions: 1e12, monthlyPredictions: 1e13 };
+for (let i = 0; i < TENANTS; i++) {
+  const { tenant, apiKey } = await platform.tenants.create({ id: `bench-${i}`, name: `bench ${i}`, limits: high });
+  keys.push(apiKey);
+  const model = models[i % DISTINCT_MODELS]!;
+  await platform.models.registry.publish(tenant.id, 'm', {
+    jobId: null,
+    origin: 'imported',
+    spec: { objective: model.objective.name, params: {}, dataset: null, target: null, features: model.featureNames.map((name) => ({ name, type: 'number' as const, kind: 'numeric' as const })) },
+    metrics: {},
+    fingerprint: { rows: 0, sha256: '' },
+    lineage: [tenant.id],
+    trainingMs: 0,
+    artifact: serializeModel(model),
+  });
+}
+
+const app = await buildApp(platform, { logger: false });
+const origin = await app.listen({ port: 0, host: '127.0.0.1' });
+const hello = Fastify({ logger: false });
+hello.get('/hello', async () => ({ hello: 'world' }));
+hello.post('/hello', async () => ({ hello: 'world' }));
+const helloOrigin = await hello.listen({ port: 0, host: '127.0.0.1' });
+
+const row = JSON.stringify({ instances: [Array.from({ length: FEATURES }, (_, f) => f + 0.5)] });
+const predictTarget = (i: number): LoadTarget => ({
+  path: '/v1/models/m/predict',
+  method: 'POST',
+  headers: { authorization: `Bearer ${keys[i]}`, 'content-type': 'application/json' },
+  body: row,
+});
+const zipfWeights = Array.from({ length: TENANTS }, (_, k) => 1 / (k + 1) ** ZIPF_S);
+const zipfTargets = keys.map((_, i) => predictTarget(i));
+
+// Counts cache events of the phase being measured.
+let events: { hits: number; misses: number; loadMs: number[]; evictions: Record<string, number>; notAdmitted: number } = { hits: 0, misses: 0, loadMs: [], evictions: {}, notAdmitted: 0 };
+platform.serving.onCacheEvent((e: ModelCacheEvent) => {
+  if (e.type === 'hit') events.hits++;
+  else if (e.type === 'miss') events.misses++;
+  else if (e.type === 'load') {
+    events.loadMs.push(e.durationMs);
+    if (!e.admitted) events.notAdmitted++;
+  } else if (e.type === 'evict') events.evictions[e.reason] = (events.evictions[e.reason] ?? 0) + 1;
+});
+const measure = async (spec: LoadSpec) => {
+  events = { hits: 0, misses: 0, loadMs: [], evictions: {}, notAdmitted: 0 };
+  const result = await generate(spec);
+  const counted = events;
+  events = { hits: 0, misses: 0, loadMs: [], evictions: {}, notAdmitted: 0 }; // later phases must not add to this one
+  return { result, events: counted };
+};
+
+progress('hello-world ceiling: GET, and POST with the predict request\'s headers and body');
+const ceilingGet = await generate({ origin: helloOrigin, targets: [{ path: '/hello', method: 'GET' }], connections: CONNECTIONS, durationMs: SECONDS * 1000 });
+const ceiling = await generate({ origin: helloOrigin, targets: [{ ...predictTarget(0), path: '/hello' }], connections: CONNECTIONS, durationMs: SECONDS * 1000 });
+
+progress('hot: traffic over resident models only');
+const hotCount = Math.max(1, Math.floor(0.05 * TENANTS));
+await platform.serving.warm(Array.from({ length: hotCount }, (_, i) => ({ tenantId: `bench-${i}`, model: 'm' })));
+await generate({ origin, targets: zipfTargets.slice(0, hotCount), connections: CONNECTIONS, durationMs: 1000 }); // JIT warm-up
+const hot = await measure({ origin, targets: zipfTargets.slice(0, hotCount), connections: CONNECTIONS, durationMs: SECONDS * 1000 });
+
+progress('Zipf: warm-up, then the maximum rate');
+await generate({ origin, targets: zipfTargets, weights: zipfWeights, connections: CONNECTIONS, durationMs: 3000, seed: 7 });
+const zipf = await measure({ origin, targets: zipfTargets, weights: zipfWeights, connections: CONNECTIONS, durationMs: SECONDS * 1000, seed: 11 });
+const rate = Math.floor(0.8 * zipf.result.rps);
+progress(`Zipf: open loop at 80% of the maximum (${rate} req/s)`);
+const loaded = await measure({ origin, targets: zipfTargets, weights: zipfWeights, connections: CONNECTIONS * 4, durationMs: SECONDS * 1000, rate, seed: 13 });
+
+const snapshot = platform.serving.cache.snapshot();
+await app.close();
+await hello.close();
+await platform.close();
+rmSync(dataDir, { recursive: true, force: true });
+
+const coldSorted = [...zipf.events.loadMs, ...loaded.events.loadMs].sort((a, b) => a - b);
+const hitRate = (e: typeof zipf.events) => round(e.hits / Math.max(1, e.hits + e.misses));
+printResult({
+  bench: 'serving',
+  setup: {
+    tenants: TENANTS,
+    treesPerModel: TREES,
+    features: FEATURES,
+    zipfS: ZIPF_S,
+    modelResidentKiB: round(meanSize / 1024, 1),
+    cacheBudgetMiB: round(budget / 1024 / 1024, 2),
+    modelsThatFit: Math.floor(budget / meanSize),
+    residentAtEnd: snapshot.entries.length,
+    connections: CONNECTIONS,
+    secondsPerPhase: SECONDS,
+    store: config.artifactStore.kind,
+  },
+  helloWorldGet: summary(ceilingGet),
+  helloWorldCeiling: { ...summary(ceiling), note: 'POST /hello with the same headers and JSON body as a predict request; ratios are against this' },
+  hot: { ...summary(hot.result), hitRate: hitRate(hot.events), loads: hot.events.loadMs.length, evictions: hot.events.evictions, notAdmitted: hot.events.notAdmitted, ratioToCeiling: round(hot.result.rps / ceiling.rps), ratioToGetCeiling: round(hot.result.rps / ceilingGet.rps) },
+  zipfMax: { ...summary(zipf.result), hitRate: hitRate(zipf.events), evictions: zipf.events.evictions, notAdmitted: zipf.events.notAdmitted, ratioToCeiling: round(zipf.result.rps / ceiling.rps) },
+  zipfAt80Percent: { targetRps: rate, ...summary(loaded.result), hitRate: hitRate(loaded.events) },
+  coldLoads: { count: coldSorted.length, p50Ms: round(percentile(coldSorted, 50)), p99Ms: round(percentile(coldSorted, 99)), maxMs: round(coldSorted.at(-1) ?? Number.NaN) },
+  targets: {
+    hotRatioAtLeast: 0.6,
+    hotRatioMet: hot.result.rps / ceiling.rps >= 0.6,
+    coldLoadP99MsAtMost: 10,
+    coldLoadP99Met: percentile(coldSorted, 99) <= 10,
+    p99At80PercentMsAtMost: 20,
+    p99At80PercentMet: loaded.result.p99 <= 20,
+  },
+  totalSeconds: round((performance.now() - started) / 1000, 1),
+});
