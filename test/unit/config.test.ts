@@ -42,3 +42,16 @@ test('every bad value is reported by its variable name, all at once', () => {
     }
   }
 });
+
+test('serving: cache budget, tenant share, policy and warm list', () => {
+  const d = loadConfig({}).serving;
+  assert.deepEqual(d, { cacheBytes: 256 * 1024 * 1024, tenantMaxShare: 0.5, policy: 'gdsf', warm: [] });
+  const c = loadConfig({
+    TENANTML_MODEL_CACHE_BYTES: '64MB',
+    TENANTML_MODEL_CACHE_TENANT_SHARE: '25',
+    TENANTML_MODEL_CACHE_POLICY: 'lru',
+    TENANTML_MODEL_WARM: 'acme/churn, beta/demand',
+  }).serving;
+  assert.deepEqual(c, { cacheBytes: 64 * 1024 * 1024, tenantMaxShare: 0.25, policy: 'lru', warm: [{ tenantId: 'acme', model: 'churn' }, { tenantId: 'beta', model: 'demand' }] });
+  assert.throws(() => loadConfig({ TENANTML_MODEL_WARM: 'acme', TENANTML_MODEL_CACHE_POLICY: 'fifo' }), (e: Error) => /TENANTML_MODEL_WARM/.test(e.message) && /TENANTML_MODEL_CACHE_POLICY/.test(e.message));
+});
