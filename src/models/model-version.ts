@@ -6,6 +6,8 @@ export interface ModelVersionInfo {
   model: string;
   version: number;
   origin: 'trained' | 'imported';
+  /** Always `published`: a version exists only once its artifact is verified, and deleting it removes it. */
+  status: 'published';
   /** The training job that produced it (null for imported files). */
   jobId: string | null;
   createdAt: string;
@@ -41,6 +43,7 @@ export function versionFromRow(r: ModelVersionRow): ModelVersionInfo {
     model: r.model_name,
     version: Number(r.version),
     origin: r.origin,
+    status: 'published',
     jobId: r.job_id,
     createdAt: new Date(r.created_at).toISOString(),
     spec: r.spec,
