@@ -111,7 +111,8 @@ export function train(data: Dataset, params: TrainParams = {}, options: TrainOpt
     const tree = growTree(ws, growParams, allowed);
     if (p.objective === 'reg:absoluteerror') refitLeavesToMedian(tree, ws.rows, d.labels, margin, d.weights, p.eta);
     trees.push(tree);
-    addTree(tree, d.x, d.numFeatures, margin);
+    if (ws.rowCount === d.numRows) addTreeByPartition(tree, ws.rows, margin);
+    else addTree(tree, d.x, d.numFeatures, margin);
     if (v !== null && validMargin !== null && validPred !== null) {
       addTree(tree, v.x, v.numFeatures, validMargin);
       for (let i = 0; i < v.numRows; i++) validPred[i] = outputOf(link, validMargin[i]!);
@@ -191,6 +192,20 @@ function sampleColumns(allowed: Uint8Array, order: number[], count: number, rng:
   }
   allowed.fill(0);
   for (let i = 0; i < count; i++) allowed[order[i]!] = 1;
+}
+
+/**
+ * Adds one tree's leaf values using the row partition the grower left
+ * behind: the binned partition equals the float walk by construction.
+ */
+function addTreeByPartition(t: GrownTree, rows: Uint32Array, margin: Float32Array): void {
+  for (const { node, begin, end } of t.leafRanges) {
+    const v = t.value[node]!;
+    for (let i = begin; i < end; i++) {
+      const r = rows[i]!;
+      margin[r] = Math.fround(margin[r]! + v);
+    }
+  }
 }
 
 /** Adds one tree's leaf values to float32 margins, walking the float features as the predictor does. */
