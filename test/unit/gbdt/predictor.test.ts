@@ -49,17 +49,35 @@ describe('predictors', () => {
         i % 5 === 4 ? [Number.NaN, -1, 3, 7.9, 14, 99][i % 6]! : r() < 0.15 ? Number.NaN : r() * 1.2 - 0.1,
       );
       const a = arrays.predictMarginBatch(probe);
-      const b = js.predictMarginBatch(probe);
+      const b = js.predictMarginBatch(Array.from(probe));
       assert.deepEqual(a, b);
       const base = compileForest(model).baseMargin;
       for (let row = 0; row < 300; row++) {
         const slice = probe.subarray(row * 5, row * 5 + 5);
         assert.equal(a[row], referenceMargin(model, slice, base));
+        assert.equal(arrays.predictMarginRow(slice), a[row]);
+        assert.equal(js.predictMarginRow(probe, row * 5), a[row]);
         assert.equal(arrays.predictRow(slice), js.predictRow(probe, row * 5));
       }
       assert.deepEqual(arrays.predictBatch(probe), js.predictBatch(probe));
     });
   }
+
+  it('batches of a numeric-only model (lockstep kernel) equal row-by-row walks, including NaN and unbalanced trees', () => {
+    const numeric = Float32Array.from(features, (v, i) => (i % 5 === 4 ? v / 15 : v));
+    const { model } = train({ features: numeric, labels: Float32Array.from(data.signal), numFeatures: 5 }, { numBoostRound: 40, maxDepth: 7, minChildWeight: 5 });
+    const arrays = createArrayPredictor(model);
+    const js = createJsPredictor(model);
+    const probe = Float32Array.from({ length: 333 * 5 }, () => (r() < 0.2 ? Number.NaN : r() * 1.4 - 0.2));
+    const batch = arrays.predictMarginBatch(probe);
+    const base = compileForest(model).baseMargin;
+    for (let row = 0; row < 333; row++) {
+      const expected = referenceMargin(model, probe.subarray(row * 5, row * 5 + 5), base);
+      assert.equal(batch[row], expected);
+      assert.equal(js.predictMarginRow(probe, row * 5), expected);
+      assert.equal(arrays.predictMarginRow(probe, row * 5), expected);
+    }
+  });
 
   it('compares in float32: a float64 value just below a float32 threshold rounds onto it', () => {
     const x = Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
