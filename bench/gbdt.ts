@@ -171,7 +171,9 @@ async function runOurs(): Promise<Record<string, unknown>> {
   };
   const rows = data[0]!.holdoutFeatures;
   const big = new Float32Array(tenants * holdoutRows * nf);
-  data.forEach((t, i) => big.set(t.holdoutFeatures, i * holdoutRows * nf));
+  data.forEach((t, i) => {
+    big.set(t.holdoutFeatures, i * holdoutRows * nf);
+  });
   // Fresh predictors per measurement, so "cold" means a model's first calls.
   const model1 = models[Math.min(1, tenants - 1)]!;
   return {

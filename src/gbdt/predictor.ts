@@ -298,6 +298,12 @@ function batchMarginsWalk(c: CompiledForest, x: Float32Array, rows: number, out:
   }
 }
 
+/** The buffers of a compiled layout, for `postMessage(c, transferablesOf(c))` to a worker thread. */
+export function transferablesOf(c: CompiledForest): ArrayBuffer[] {
+  const arrays = [c.roots, c.treeDepth, c.groupDepth, c.feature, c.stepFeature, c.threshold, c.value, c.child, c.missLeft, c.catOffset, c.catWords, c.catBits];
+  return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
+}
+
 /** Bytes held by a compiled layout. */
 export function sizeOfCompiled(c: CompiledForest): number {
   let total = 128;

@@ -97,10 +97,12 @@ export function findBestSplit(
       if (h === 0) continue;
       gl += hist[i]!;
       hl += h;
+      // The right side only shrinks from here on (missing rows included at best).
+      if (H - hl < mcw) break;
       // Missing rows go right.
       let gr = G - gl;
       let hr = H - hl;
-      if (hl >= mcw && hr >= mcw && hr > 0) {
+      if (hl >= mcw && hr > 0) {
         const gain = simple
           ? (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore
           : nodeScore(p, gl, hl) + nodeScore(p, gr, hr) - parentScore;

@@ -218,7 +218,7 @@ function addTree(t: GrownTree, x: Float32Array, nf: number, margin: Float32Array
     while (t.left[node]! !== -1) {
       const v = x[r * nf + t.feature[node]!]!;
       let goLeft: boolean;
-      if (v !== v) goLeft = t.defaultLeft[node] === 1;
+      if (Number.isNaN(v)) goLeft = t.defaultLeft[node] === 1;
       else if (t.splitType[node] === 1) goLeft = !(v >= 0 && sets.get(node)!.has(Math.trunc(v)));
       else goLeft = v < t.value[node]!;
       node = goLeft ? t.left[node]! : t.right[node]!;

@@ -117,3 +117,17 @@ describe('predictors', () => {
     for (const w of words) assert.ok(/^(use|strict|const|fr|Math|fround|function|c\d+|x|o|s|let|v|return|margin|inSet|bits|e|NaN|Infinity)$/.test(w), w);
   });
 });
+
+describe('predictors across threads', () => {
+  it('a compiled forest survives a structured clone with its buffers transferred', async () => {
+    const { compileForest: compile, predictorFromCompiled, transferablesOf, predictRow, predictorFor } = await import('../../../src/gbdt/index.js');
+    const { model } = train({ features, labels: Float32Array.from(data.signal), numFeatures: 5 }, { numBoostRound: 10 }, { featureKinds: [...kinds] });
+    const compiled = compile(model);
+    const expected = createArrayPredictor(model).predictBatch(features);
+    const moved = structuredClone(compiled, { transfer: transferablesOf(compiled) });
+    assert.equal(compiled.value.byteLength, 0, 'buffers were transferred');
+    assert.deepEqual(predictorFromCompiled(moved).predictBatch(features), expected);
+    assert.equal(predictRow(model, features.subarray(0, 5)), expected[0]);
+    assert.equal(predictorFor(model), predictorFor(model), 'the convenience predictor is cached per model');
+  });
+});
