@@ -273,6 +273,65 @@ function lockstepMarginComplete(c: CompiledForest, x: NumericArray, o: number): 
   return sum;
 }
 
+/**
+ * The complete-row kernel again, typed for Float32Array batches only: a
+ * separate copy keeps V8's feedback monomorphic (rows from callers arrive as
+ * plain arrays too) and skips the fround, as float32 inputs need none.
+ */
+function batchRowComplete(c: CompiledForest, x: Float32Array, o: number): number {
+  const { roots, stepFeature: sf, threshold: th, value, child, groupDepth, feature } = c;
+  const numTrees = roots.length;
+  let sum = c.baseMargin;
+  let t = 0;
+  for (; t + 7 < numTrees; t += 8) {
+    let n0 = roots[t]!;
+    let n1 = roots[t + 1]!;
+    let n2 = roots[t + 2]!;
+    let n3 = roots[t + 3]!;
+    let n4 = roots[t + 4]!;
+    let n5 = roots[t + 5]!;
+    let n6 = roots[t + 6]!;
+    let n7 = roots[t + 7]!;
+    const depth = groupDepth[t >> 3]!;
+    for (let d = 0; d < depth; d++) {
+      const v0 = x[o + sf[n0]!]!;
+      const v1 = x[o + sf[n1]!]!;
+      const v2 = x[o + sf[n2]!]!;
+      const v3 = x[o + sf[n3]!]!;
+      const v4 = x[o + sf[n4]!]!;
+      const v5 = x[o + sf[n5]!]!;
+      const v6 = x[o + sf[n6]!]!;
+      const v7 = x[o + sf[n7]!]!;
+      n0 = child[n0]! + +!(v0 < th[n0]!);
+      n1 = child[n1]! + +!(v1 < th[n1]!);
+      n2 = child[n2]! + +!(v2 < th[n2]!);
+      n3 = child[n3]! + +!(v3 < th[n3]!);
+      n4 = child[n4]! + +!(v4 < th[n4]!);
+      n5 = child[n5]! + +!(v5 < th[n5]!);
+      n6 = child[n6]! + +!(v6 < th[n6]!);
+      n7 = child[n7]! + +!(v7 < th[n7]!);
+    }
+    sum = f32(sum + value[n0]!);
+    sum = f32(sum + value[n1]!);
+    sum = f32(sum + value[n2]!);
+    sum = f32(sum + value[n3]!);
+    sum = f32(sum + value[n4]!);
+    sum = f32(sum + value[n5]!);
+    sum = f32(sum + value[n6]!);
+    sum = f32(sum + value[n7]!);
+  }
+  for (; t < numTrees; t++) {
+    let n = roots[t]!;
+    let f = feature[n]!;
+    while (f >= 0) {
+      n = child[n]! + +!(x[o + f]! < th[n]!);
+      f = feature[n]!;
+    }
+    sum = f32(sum + value[n]!);
+  }
+  return sum;
+}
+
 function lockstepMarginWithMissing(c: CompiledForest, x: NumericArray, o: number): number {
   const { roots, stepFeature: sf, threshold: th, value, child, missLeft: ml, groupDepth, feature } = c;
   const numTrees = roots.length;
@@ -335,7 +394,16 @@ export function batchMargins(c: CompiledForest, x: Float32Array, rows: number, o
     return;
   }
   const nf = c.numFeatures;
-  for (let r = 0; r < rows; r++) out[r] = lockstepMargin(c, x, r * nf);
+  for (let r = 0, o = 0; r < rows; r++, o += nf) {
+    let complete = true;
+    for (let f = 0; f < nf; f++) {
+      if (Number.isNaN(x[o + f]!)) {
+        complete = false;
+        break;
+      }
+    }
+    out[r] = complete ? batchRowComplete(c, x, o) : lockstepMargin(c, x, o);
+  }
 }
 
 function batchMarginsWalk(c: CompiledForest, x: Float32Array, rows: number, out: Float32Array): void {
