@@ -13,7 +13,8 @@
  * for every model. compilePredictor('auto') therefore picks the array walker;
  * ask for 'js' for a model that serves heavy, steady traffic.
  */
-import { type CompiledForest, compileForest, inCategorySet, type Predictor, sizeOfCompiled, wrapPredictor } from './predictor.js';
+import { type CompiledForest, compileForest, inCategorySet, sizeOfCompiled } from './compiled-forest.js';
+import { type Predictor, wrapPredictor } from './predictor.js';
 import type { GbdtModel, NumericArray } from './types.js';
 
 /** Deeper trees are left to the array walker (source nesting and V8 limits). */
