@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { ModelLayerConfig } from './models/model-layer.js';
 import type { ArtifactStoreConfig } from './storage/artifact-store.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -37,6 +38,8 @@ export interface Config {
   rateLimitTimeoutMs: number;
   /** How often buffered usage counters (quotas, throttle counts) are written to the database, in ms. */
   usageFlushMs: number;
+  /** Training jobs: how many this process runs, leases, polling, retries. */
+  models: ModelLayerConfig;
 }
 
 export class ConfigError extends Error {
@@ -136,6 +139,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     computeSlots: r.integer('TENANTML_COMPUTE_SLOTS', availableParallelism(), 1, 1024),
     usageFlushMs: r.integer('TENANTML_USAGE_FLUSH_MS', 1000, 0, 60_000),
     rateLimitTimeoutMs: r.integer('TENANTML_RATE_LIMIT_TIMEOUT_MS', 100, 10, 10_000),
+    models: {
+      trainingWorkers: r.integer('TENANTML_TRAINING_WORKERS', 1, 0, 64),
+      jobLeaseMs: r.integer('TENANTML_JOB_LEASE_MS', 30_000, 200, 3_600_000),
+      jobPollMs: r.integer('TENANTML_JOB_POLL_MS', 500, 10, 60_000),
+      jobMaxAttempts: r.integer('TENANTML_JOB_MAX_ATTEMPTS', 3, 1, 100),
+    },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);

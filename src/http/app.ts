@@ -13,6 +13,10 @@ import { adminTenantRoutes } from './routes/admin-tenants.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
 import { usageRoutes } from './routes/usage.js';
+import { adminGlobalModelRoutes } from './routes/admin-global-models.js';
+import { jobRoutes } from './routes/jobs.js';
+import { modelRoutes } from './routes/models.js';
+import { predictRoutes } from './routes/predict.js';
 import { installValidators } from './validation.js';
 
 export const API_VERSION = '0.1.0';
@@ -82,5 +86,9 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   await app.register(adminTenantRoutes, { platform });
   await app.register(datasetRoutes, { platform });
   await app.register(usageRoutes, { platform });
+  await app.register(modelRoutes, { platform });
+  await app.register(predictRoutes, { platform });
+  await app.register(jobRoutes, { platform });
+  await app.register(adminGlobalModelRoutes, { platform });
   return app;
 }

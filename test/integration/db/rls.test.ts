@@ -3,6 +3,7 @@
  * writing a row of B fails, and without a tenant setting nothing is visible.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { listTenantTables } from '../../../src/db/tenant-tables.js';
 import { startTestPlatform, type TestPlatform } from '../../support/test-platform.js';
@@ -10,12 +11,17 @@ import { startTestPlatform, type TestPlatform } from '../../support/test-platfor
 let t: TestPlatform;
 let tables: string[];
 before(async () => {
-  t = await startTestPlatform();
+  t = await startTestPlatform({ TENANTML_TRAINING_WORKERS: '0' });
   for (const id of ['alpha', 'beta']) {
     const tenant = await t.createTenant(id);
     assert.equal((await t.call(tenant.key, 'POST', '/v1/datasets', { name: 'sales' })).statusCode, 201);
     const rows = await t.call(tenant.key, 'POST', '/v1/datasets/sales/rows', 'store,units\n1,5\n2,7\n', { 'content-type': 'text/csv' });
     assert.equal(rows.statusCode, 200, rows.body);
+    // A model (version, alias), a serving policy and a training job.
+    const model = readFileSync(new URL('../../fixtures/xgboost/poisson.json', import.meta.url));
+    assert.equal((await t.call(tenant.key, 'POST', '/v1/models/demand/versions', model, { 'content-type': 'application/json' })).statusCode, 201);
+    assert.equal((await t.call(tenant.key, 'PUT', '/v1/models/demand/policy', { policy: 'best' })).statusCode, 200);
+    await t.platform.models.queue.enqueue(id, { name: 'demand', dataset: 'sales', target: 'units', objective: 'count:poisson' });
   }
   // Usage counters reach their table at the next flush; do it now.
   await t.platform.limits.usageStore.flush();

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import type { TestPlatform, TestTenant } from '../../support/test-platform.js';
+import { MODEL_ATTACKS, MODEL_OPERATOR_ROUTES } from './model-attacks.js';
 
 export interface AttackContext {
   t: TestPlatform;
@@ -15,6 +16,8 @@ export interface AttackContext {
   b: TestTenant;
   /** Headers that try to smuggle B's identity in. */
   spoof: Record<string, string>;
+  /** A training job of B's (queued). */
+  victimJobId?: string;
 }
 
 export interface AttackRow {
@@ -144,6 +147,7 @@ export const ATTACKS: AttackRow[] = [
     expect: 400,
     verify: async (res, ctx) => assertNoVictimData(res, ctx),
   },
+  ...MODEL_ATTACKS,
 ];
 
 /** Operator routes: a tenant key must get 403 on each, whatever it names. */
@@ -157,4 +161,5 @@ export const OPERATOR_ROUTES: { route: string; url: (b: TestTenant) => string; b
   { route: 'GET /v1/admin/tenants/:id/keys', url: (b) => `/v1/admin/tenants/${b.id}/keys` },
   { route: 'GET /v1/admin/usage', url: () => '/v1/admin/usage' },
   { route: 'DELETE /v1/admin/tenants/:id/keys/:keyId', url: (b) => `/v1/admin/tenants/${b.id}/keys/${b.key.split('_')[1]}` },
+  ...MODEL_OPERATOR_ROUTES,
 ];

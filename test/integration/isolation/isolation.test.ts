@@ -7,12 +7,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 import { ATTACKS, type AttackContext, OPERATOR_ROUTES } from './attack-table.js';
+import { XGBOOST_FILE } from './model-attacks.js';
 
 let t: TestPlatform;
 let ctx: AttackContext;
 
 before(async () => {
-  t = await startTestPlatform();
+  // No job runner: B's training job stays queued for the job attacks.
+  t = await startTestPlatform({ TENANTML_TRAINING_WORKERS: '0' });
   const a = await t.createTenant('attacker');
   const b = await t.createTenant('tenant-bee');
   const csv = { 'content-type': 'text/csv' };
@@ -26,7 +28,12 @@ before(async () => {
     const res = await t.call(key, 'POST', `/v1/datasets/${name}/rows`, rows, csv);
     assert.equal(res.statusCode, 200, res.body);
   }
-  ctx = { t, a, b, spoof: { 'x-tenant-id': b.id, 'x-tenant': b.id } };
+  for (const name of ['victim-model', 'victim-import']) {
+    const res = await t.call(b.key, 'POST', `/v1/models/${name}/versions`, XGBOOST_FILE, { 'content-type': 'application/json' });
+    assert.equal(res.statusCode, 201, res.body);
+  }
+  const job = await t.platform.models.queue.enqueue(b.id, { name: 'victim-model', dataset: 'victim-only', target: 'x', objective: 'reg:squarederror' });
+  ctx = { t, a, b, spoof: { 'x-tenant-id': b.id, 'x-tenant': b.id }, victimJobId: job.id };
 });
 after(() => t.close());
 

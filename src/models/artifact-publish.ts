@@ -1,0 +1,31 @@
+/**
+ * Writes a model artifact and proves it can be served before anything points
+ * at it (invariant 5): put, read back through the sealed store (sha256
+ * envelope), compare digests, deserialize. On any failure the object is
+ * deleted and the publish fails.
+ */
+import { createHash } from 'node:crypto';
+import { AppError, errors } from '../errors.js';
+import { deserializeModel } from '../gbdt/index.js';
+import type { ArtifactStore } from '../storage/artifact-store.js';
+
+/** Hex sha256 of bytes. */
+export function sha256Hex(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Puts `bytes` at `key`, re-reads and verifies them; returns their sha256. */
+export async function writeVerifiedArtifact(store: ArtifactStore, key: string, bytes: Uint8Array): Promise<string> {
+  const digest = sha256Hex(bytes);
+  await store.put(key, bytes);
+  try {
+    const back = await store.get(key);
+    if (back === null) throw errors.unavailable(`artifact ${key} vanished right after it was written`);
+    if (sha256Hex(back) !== digest) throw new AppError('internal', `artifact ${key} read back differs from what was written`);
+    deserializeModel(back);
+    return digest;
+  } catch (err) {
+    await store.delete(key).catch(() => false);
+    throw err;
+  }
+}

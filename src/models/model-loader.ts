@@ -1,0 +1,84 @@
+/**
+ * The predict path's seam: `ModelLoader.resolve(tenantId, name)` returns a
+ * ready-to-use model. This implementation memoises resolutions and compiled
+ * predictors in process and drops them on bus events; the serving layer can
+ * replace it with a memory-budgeted cache by constructing another loader in
+ * `createModelLayer` — callers only see this interface.
+ */
+import { errors } from '../errors.js';
+import { compilePredictor, deserializeModel, type Predictor } from '../gbdt/index.js';
+import type { InvalidationBus } from '../serving/invalidation-bus.js';
+import type { ArtifactStore } from '../storage/artifact-store.js';
+import { GLOBAL_SCOPE } from './global-model-store.js';
+import type { ServingTarget } from './serving-target.js';
+
+/** A model ready to predict with. */
+export interface ServableModel {
+  target: ServingTarget;
+  predictor: Predictor;
+}
+
+/** Resolves and loads the model that serves (tenant, name). */
+export interface ModelLoader {
+  resolve(tenantId: string, name: string): Promise<ServableModel>;
+  close(): void;
+}
+
+/** Options of the in-process memo loader. */
+export interface MemoLoaderOptions {
+  resolveTarget: (tenantId: string, name: string) => Promise<ServingTarget>;
+  artifacts: ArtifactStore;
+  bus: InvalidationBus;
+}
+
+/** Loads verified artifact bytes into a compiled predictor. */
+export async function loadPredictor(artifacts: ArtifactStore, target: ServingTarget): Promise<Predictor> {
+  const bytes = await artifacts.get(target.artifactKey);
+  if (bytes === null) throw errors.notFound('model', target.name);
+  return compilePredictor(deserializeModel(bytes));
+}
+
+/** A loader that memoises in process (unbounded: one entry per served version). */
+export function createMemoModelLoader(options: MemoLoaderOptions): ModelLoader {
+  const targets = new Map<string, Promise<ServingTarget>>();
+  const predictors = new Map<string, Promise<Predictor>>();
+  const targetKey = (tenantId: string, name: string) => `${tenantId}\u0000${name}`;
+  const unsubscribe = options.bus.subscribe((event) => {
+    if (event.type === 'resync') {
+      targets.clear();
+      return;
+    }
+    if (event.type === 'model-version' || event.type === 'alias-changed') {
+      if (event.tenantId === GLOBAL_SCOPE) {
+        for (const k of targets.keys()) if (k.endsWith(`\u0000${event.model}`)) targets.delete(k);
+      } else targets.delete(targetKey(event.tenantId, event.model));
+    } else if (event.type === 'tenant-purged') {
+      for (const k of targets.keys()) if (k.startsWith(`${event.tenantId}\u0000`)) targets.delete(k);
+    }
+  });
+  const memo = <T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> => {
+    let p = map.get(key);
+    if (!p) {
+      p = load();
+      map.set(key, p);
+      // Failures are never cached: the next call tries again.
+      p.catch(() => {
+        if (map.get(key) === p) map.delete(key);
+      });
+    }
+    return p;
+  };
+  return {
+    async resolve(tenantId, name) {
+      const target = await memo(targets, targetKey(tenantId, name), () => options.resolveTarget(tenantId, name));
+      // Keyed by content digest too: a deleted and re-created model may reuse a version number.
+      const predictor = await memo(predictors, `${target.artifactKey}#${target.artifactSha256}`, () => loadPredictor(options.artifacts, target));
+      return { target, predictor };
+    },
+    close() {
+      unsubscribe();
+      targets.clear();
+      predictors.clear();
+    },
+  };
+}
