@@ -10,6 +10,8 @@ import { openApiPlugin } from './plugins/openapi.js';
 import { adminTenantRoutes } from './routes/admin-tenants.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
+import { namespaceRoutes } from './routes/namespaces.js';
+import { openAiRoutes } from './routes/openai.js';
 import { installValidators } from './validation.js';
 
 export const API_VERSION = '0.1.0';
@@ -75,5 +77,7 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   await app.register(healthRoutes, { platform });
   await app.register(adminTenantRoutes, { platform });
   await app.register(datasetRoutes, { platform });
+  await app.register(namespaceRoutes, { platform });
+  await app.register(openAiRoutes, { platform });
   return app;
 }
