@@ -208,8 +208,12 @@ export async function chunksOfDocument(tx: Tx, namespaceId: string, documentId: 
 }
 
 /**
- * Full-text search: `websearch_to_tsquery` accepts any user text (quotes, `or`,
- * `-word`) without raising a syntax error. Optionally limited to documents.
+ * Full-text search. `websearch_to_tsquery` accepts any user text (quotes, `or`,
+ * `-word`) without raising a syntax error. Its terms are ANDed, which finds
+ * nothing for most natural-language questions, so a plain multi-word query is
+ * also matched with its terms ORed: chunks with every term rank first (+1),
+ * then by `ts_rank_cd`. Queries with phrases or negations keep their strict
+ * meaning. Optionally limited to some documents.
  */
 export async function lexicalSearch(
   tx: Tx,
@@ -219,9 +223,11 @@ export async function lexicalSearch(
   documentIds?: readonly string[],
 ): Promise<Array<{ id: number; score: number }>> {
   const res = await tx.query<{ label: number | string; rank: number }>(
-    `select c.label, ts_rank_cd(c.tsv, q) as rank
-       from rag_chunks c, websearch_to_tsquery('english', $2) q
-      where c.namespace_id = $1 and c.tsv @@ q and ($4::text[] is null or c.document_id = any($4::text[]))
+    `with strict as (select websearch_to_tsquery('english', $2) as q),
+          q as (select s.q as strict, case when s.q::text ~ '[!<]' then s.q else replace(s.q::text, ' & ', ' | ')::tsquery end as loose from strict s)
+     select c.label, ts_rank_cd(c.tsv, q.loose) + case when c.tsv @@ q.strict then 1 else 0 end as rank
+       from rag_chunks c, q
+      where c.namespace_id = $1 and c.tsv @@ q.loose and ($4::text[] is null or c.document_id = any($4::text[]))
       order by rank desc, c.label
       limit $3`,
     [namespaceId, query, limit, documentIds ?? null],
