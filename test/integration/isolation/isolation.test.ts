@@ -26,6 +26,16 @@ before(async () => {
     const res = await t.call(key, 'POST', `/v1/datasets/${name}/rows`, rows, csv);
     assert.equal(res.statusCode, 200, res.body);
   }
+  // RAG: B owns namespace `victim-only` and a `shared` one; A owns its own `shared`.
+  for (const [key, ns, text] of [
+    [b.key, 'victim-only', 'VICTIM-CANARY secret pricing memo'],
+    [b.key, 'shared', 'VICTIM-CANARY shared memo about pricing'],
+    [a.key, 'shared', 'mine: a memo about pricing'],
+  ] as const) {
+    assert.equal((await t.call(key, 'POST', '/v1/namespaces', { name: ns })).statusCode, 201);
+    const res = await t.call(key, 'POST', `/v1/namespaces/${ns}/documents`, { id: 'victim-doc', text });
+    assert.equal(res.statusCode, 201, res.body);
+  }
   ctx = { t, a, b, spoof: { 'x-tenant-id': b.id, 'x-tenant': b.id } };
 });
 after(() => t.close());
