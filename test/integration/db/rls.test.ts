@@ -10,13 +10,19 @@ import { startTestPlatform, type TestPlatform } from '../../support/test-platfor
 let t: TestPlatform;
 let tables: string[];
 before(async () => {
-  t = await startTestPlatform();
+  t = await startTestPlatform({ TENANTML_RAG_SYNC_INGEST_MAX: '2KB' });
   for (const id of ['alpha', 'beta']) {
     const tenant = await t.createTenant(id);
     assert.equal((await t.call(tenant.key, 'POST', '/v1/datasets', { name: 'sales' })).statusCode, 201);
     const rows = await t.call(tenant.key, 'POST', '/v1/datasets/sales/rows', 'store,units\n1,5\n2,7\n', { 'content-type': 'text/csv' });
     assert.equal(rows.statusCode, 200, rows.body);
+    // RAG: a namespace, a document stored inline and one large enough to go through an ingest job.
+    assert.equal((await t.call(tenant.key, 'POST', '/v1/namespaces', { name: 'kb' })).statusCode, 201);
+    assert.equal((await t.call(tenant.key, 'POST', '/v1/namespaces/kb/documents', { text: `Notes of ${id}.` })).statusCode, 201);
+    const big = await t.call(tenant.key, 'POST', '/v1/namespaces/kb/documents', { text: `Long notes of ${id}. `.repeat(200) });
+    assert.equal(big.statusCode, 202, big.body);
   }
+  await t.platform.rag.jobs.idle();
   tables = await t.platform.db.withSystem(listTenantTables);
 });
 after(() => t.close());

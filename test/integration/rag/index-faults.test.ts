@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../../src/config.js';
+import type { Db } from '../../../src/db/db.js';
 import { buildApp } from '../../../src/http/app.js';
 import { createPlatform, type Platform } from '../../../src/platform.js';
 import { readIndexHeader } from '../../../src/rag/index/index-format.js';
@@ -51,7 +52,10 @@ before(async () => {
   database = await createTestDatabase();
   dataDir = mkdtempSync(join(tmpdir(), 'tenantml-index-'));
   const config = loadConfig({ TENANTML_ADMIN_KEY: TEST_ADMIN_KEY, TENANTML_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-  platform = await createPlatform(config, { db: database.db, rag: { hnswThreshold: HNSW_THRESHOLD, writeBackDelayMs: 10 } });
+  // The platform must not close the test database: `drop()` does (and removes it in servers mode).
+  const d = database.db;
+  const shared: Db = { kind: d.kind, withTenant: (t, fn) => d.withTenant(t, fn), withSystem: (fn) => d.withSystem(fn), ping: () => d.ping(), close: async () => {} };
+  platform = await createPlatform(config, { db: shared, rag: { hnswThreshold: HNSW_THRESHOLD, writeBackDelayMs: 10 } });
   app = await buildApp(platform, { logger: false });
   const created = await app.inject({ method: 'POST', url: '/v1/admin/tenants', headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` }, payload: { id: 'faults', name: 'faults' } });
   key = created.json().apiKey;
