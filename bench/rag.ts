@@ -179,7 +179,9 @@ try {
     }
     const ids = Float64Array.from({ length: vectors.length }, (_, i) => i);
     const flat = new Float32Array(vectors.length * DIM);
-    vectors.forEach((v, i) => flat.set(v, i * DIM));
+    vectors.forEach((v, i) => {
+      flat.set(v, i * DIM);
+    });
     const exact = ExactIndex.fromArrays(DIM, 1, ids, flat);
     const hnsw = HnswIndex.build(DIM, 1, ids, flat);
     let found = 0;

@@ -67,6 +67,8 @@ export class NamespaceIndexes {
   readonly #flights = new Map<string, Promise<CachedIndex>>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #writes = new Set<Promise<void>>();
+  /** Newest generation written per namespace by this process. */
+  readonly #newestWritten = new Map<string, number>();
   readonly #threshold: number;
   readonly #unsubscribe: () => void;
   #closed = false;
@@ -141,6 +143,7 @@ export class NamespaceIndexes {
   async dropNamespace(tenantId: string, namespaceId: string): Promise<number> {
     this.#drop(indexCacheKey(tenantId, namespaceId));
     await Promise.allSettled([...this.#writes]);
+    this.#newestWritten.delete(indexCacheKey(tenantId, namespaceId));
     const deleted = await this.o.artifacts.deletePrefix(indexArtifactPrefix(tenantId, namespaceId));
     await this.o.bus.publish({ type: 'index-changed', tenantId, namespace: namespaceId, generation: Number.MAX_SAFE_INTEGER });
     return deleted;
@@ -158,6 +161,7 @@ export class NamespaceIndexes {
   async purgeTenant(tenantId: string): Promise<Record<string, number>> {
     const evicted = this.evictTenant(tenantId);
     await Promise.allSettled([...this.#writes]);
+    for (const key of [...this.#newestWritten.keys()]) if (key.startsWith(`${tenantId}/`)) this.#newestWritten.delete(key);
     const files = await this.o.artifacts.deletePrefix(`${tenantArtifactPrefix(tenantId)}indexes/`);
     return { rag_index_files: files, rag_index_cache: evicted };
   }
@@ -295,8 +299,17 @@ export class NamespaceIndexes {
   /** Writes one generation and deletes the older ones; failures are logged (Postgres stays the truth). */
   async #put(tenantId: string, namespaceId: string, generation: number, bytes: Uint8Array): Promise<void> {
     if (this.#closed) return;
+    const cacheKey = indexCacheKey(tenantId, namespaceId);
+    // Writes of one namespace can finish out of order (write-back, rebuild, upgrade): an older one never outlives a newer.
+    if (generation < (this.#newestWritten.get(cacheKey) ?? -1)) return;
     try {
-      await this.o.artifacts.put(indexArtifactKey(tenantId, namespaceId, generation), bytes);
+      const key = indexArtifactKey(tenantId, namespaceId, generation);
+      await this.o.artifacts.put(key, bytes);
+      if (generation < (this.#newestWritten.get(cacheKey) ?? -1)) {
+        await this.o.artifacts.delete(key);
+        return;
+      }
+      this.#newestWritten.set(cacheKey, generation);
       const prefix = indexArtifactPrefix(tenantId, namespaceId);
       for (const key of await this.o.artifacts.list(prefix)) {
         const version = Number(key.slice(prefix.length).split('/')[0]);

@@ -29,7 +29,9 @@ export async function buildIndex(task: IndexBuildInput): Promise<WorkerResult<Ui
 export async function embedHash(task: { texts: string[]; dimension: number }): Promise<WorkerResult<Float32Array>> {
   return settle(async () => {
     const out = new Float32Array(task.texts.length * task.dimension);
-    task.texts.forEach((t, i) => out.set(hashEmbed(t, task.dimension), i * task.dimension));
+    task.texts.forEach((t, i) => {
+      out.set(hashEmbed(t, task.dimension), i * task.dimension);
+    });
     return out;
   });
 }

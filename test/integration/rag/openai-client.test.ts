@@ -62,7 +62,9 @@ describe('extractive answers (no chat model configured)', () => {
     const expected = Array.from(hashEmbed('espresso blend', 384));
     for (const got of [b64.data[0]!.embedding, flt.data[0]!.embedding]) {
       assert.equal(got.length, 384);
-      got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-6));
+      got.forEach((v, i) => {
+        assert.ok(Math.abs(v - expected[i]!) < 1e-6);
+      });
     }
     assert.ok(b64.usage.prompt_tokens > 0);
   });
