@@ -40,6 +40,22 @@ export interface Config {
   usageFlushMs: number;
   /** Training jobs: how many this process runs, leases, polling, retries. */
   models: ModelLayerConfig;
+  /** RAG: index cache, answer generation, embedding servers, ingestion. */
+  rag: RagConfig;
+}
+
+/** Settings of the RAG domain. */
+export interface RagConfig {
+  /** Memory budget of the vector-index cache, in bytes (`TENANTML_INDEX_CACHE_BYTES`). */
+  indexCacheBytes: number;
+  /** Uploads larger than this are ingested by a background job (202). */
+  syncIngestMaxBytes: number;
+  /** Worker threads for parsing and index builds. */
+  workerThreads: number;
+  /** OpenAI-compatible chat endpoint for generated answers; undefined → extractive answers. */
+  chat: { baseUrl: string; model: string; apiKey: string | undefined } | undefined;
+  /** OpenAI-compatible embedding servers a namespace may use; the first is the default, the key is sent to each. */
+  embeddings: { baseUrls: string[]; apiKey: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -145,9 +161,27 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       jobPollMs: r.integer('TENANTML_JOB_POLL_MS', 500, 10, 60_000),
       jobMaxAttempts: r.integer('TENANTML_JOB_MAX_ATTEMPTS', 3, 1, 100),
     },
+    rag: readRag(r),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);
+}
+
+function readRag(r: EnvReader): RagConfig {
+  const chatBaseUrl = r.url('TENANTML_CHAT_BASE_URL', ['http:', 'https:']);
+  const chatModel = r.optional('TENANTML_CHAT_MODEL');
+  if (chatBaseUrl && !chatModel) r.problems.push('TENANTML_CHAT_BASE_URL needs TENANTML_CHAT_MODEL');
+  const embeddingUrls = (r.optional('TENANTML_EMBEDDINGS_BASE_URLS') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  for (const u of embeddingUrls) {
+    if (!/^https?:\/\/[^\s]+$/.test(u)) r.problems.push(`TENANTML_EMBEDDINGS_BASE_URLS: '${u}' is not an http(s) URL`);
+  }
+  return {
+    indexCacheBytes: r.bytes('TENANTML_INDEX_CACHE_BYTES', 512 * 1024 ** 2),
+    syncIngestMaxBytes: r.bytes('TENANTML_RAG_SYNC_INGEST_MAX', 4 * 1024 ** 2),
+    workerThreads: r.integer('TENANTML_RAG_WORKERS', 2, 1, 64),
+    chat: chatBaseUrl && chatModel ? { baseUrl: chatBaseUrl, model: chatModel, apiKey: r.optional('TENANTML_CHAT_API_KEY') } : undefined,
+    embeddings: { baseUrls: embeddingUrls, apiKey: r.optional('TENANTML_EMBEDDINGS_API_KEY') },
+  };
 }
 
 function readArtifactStore(r: EnvReader, dataDir: string, redisUrl: string | undefined, redisPrefix: string): ArtifactStoreConfig {

@@ -17,6 +17,8 @@ import { adminGlobalModelRoutes } from './routes/admin-global-models.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { predictRoutes } from './routes/predict.js';
+import { namespaceRoutes } from './routes/namespaces.js';
+import { openAiRoutes } from './routes/openai.js';
 import { installValidators } from './validation.js';
 
 export const API_VERSION = '0.1.0';
@@ -90,5 +92,7 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   await app.register(predictRoutes, { platform });
   await app.register(jobRoutes, { platform });
   await app.register(adminGlobalModelRoutes, { platform });
+  await app.register(namespaceRoutes, { platform });
+  await app.register(openAiRoutes, { platform });
   return app;
 }
