@@ -15,7 +15,7 @@ import type { JobInfo } from '../src/models/job-queue.js';
 import { createPlatform, type Platform } from '../src/platform.js';
 import { createServerDatabase } from '../test/support/test-database.js';
 import { argNumber, median, printResult, progress, round } from './_harness.js';
-import { demandCsv } from './_synthetic-demand.js';
+import { demandCsv } from './_synthetic-sales.js';
 
 const TENANTS = argNumber('tenants', 12);
 const DAYS = argNumber('days', 180);

@@ -33,16 +33,32 @@ export interface Config {
   authCacheTtlMs: number;
   /** Where model files and vector indexes live. */
   artifactStore: ArtifactStoreConfig;
-  /** Training jobs: how many this process runs, leases, polling, retries. */
-  models: ModelLayerConfig;
-  /** The model cache of the predict path: byte budget, policy, per-tenant share, warm list. */
-  serving: ServingConfig;
   /** Inference and training tasks running at once on the fair scheduler. */
   computeSlots: number;
   /** A shared rate-limit decision slower than this (ms) switches the replica to local limits until Redis answers again. */
   rateLimitTimeoutMs: number;
   /** How often buffered usage counters (quotas, throttle counts) are written to the database, in ms. */
   usageFlushMs: number;
+  /** Training jobs: how many this process runs, leases, polling, retries. */
+  models: ModelLayerConfig;
+  /** The model cache of the predict path: byte budget, policy, per-tenant share, warm list. */
+  serving: ServingConfig;
+  /** RAG: index cache, answer generation, embedding servers, ingestion. */
+  rag: RagConfig;
+}
+
+/** Settings of the RAG domain. */
+export interface RagConfig {
+  /** Memory budget of the vector-index cache, in bytes (`TENANTML_INDEX_CACHE_BYTES`). */
+  indexCacheBytes: number;
+  /** Uploads larger than this are ingested by a background job (202). */
+  syncIngestMaxBytes: number;
+  /** Worker threads for parsing and index builds. */
+  workerThreads: number;
+  /** OpenAI-compatible chat endpoint for generated answers; undefined → extractive answers. */
+  chat: { baseUrl: string; model: string; apiKey: string | undefined } | undefined;
+  /** OpenAI-compatible embedding servers a namespace may use; the first is the default, the key is sent to each. */
+  embeddings: { baseUrls: string[]; apiKey: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -139,6 +155,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxUploadBytes: r.bytes('TENANTML_MAX_UPLOAD', 32 * 1024 * 1024),
     authCacheTtlMs: r.integer('TENANTML_AUTH_CACHE_TTL_MS', 60_000, 0, 3_600_000),
     artifactStore: readArtifactStore(r, dataDir, redisUrl, redisPrefix),
+    computeSlots: r.integer('TENANTML_COMPUTE_SLOTS', availableParallelism(), 1, 1024),
+    usageFlushMs: r.integer('TENANTML_USAGE_FLUSH_MS', 1000, 0, 60_000),
+    rateLimitTimeoutMs: r.integer('TENANTML_RATE_LIMIT_TIMEOUT_MS', 100, 10, 10_000),
     models: {
       trainingWorkers: r.integer('TENANTML_TRAINING_WORKERS', 1, 0, 64),
       jobLeaseMs: r.integer('TENANTML_JOB_LEASE_MS', 30_000, 200, 3_600_000),
@@ -146,9 +165,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       jobMaxAttempts: r.integer('TENANTML_JOB_MAX_ATTEMPTS', 3, 1, 100),
     },
     serving: readServing(r),
-    computeSlots: r.integer('TENANTML_COMPUTE_SLOTS', availableParallelism(), 1, 1024),
-    usageFlushMs: r.integer('TENANTML_USAGE_FLUSH_MS', 1000, 0, 60_000),
-    rateLimitTimeoutMs: r.integer('TENANTML_RATE_LIMIT_TIMEOUT_MS', 100, 10, 10_000),
+    rag: readRag(r),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);
@@ -167,6 +184,23 @@ function readServing(r: EnvReader): ServingConfig {
     tenantMaxShare: sharePercent / 100,
     policy: r.oneOf('TENANTML_MODEL_CACHE_POLICY', 'gdsf', ['gdsf', 'lru'] as const),
     warm,
+  };
+}
+
+function readRag(r: EnvReader): RagConfig {
+  const chatBaseUrl = r.url('TENANTML_CHAT_BASE_URL', ['http:', 'https:']);
+  const chatModel = r.optional('TENANTML_CHAT_MODEL');
+  if (chatBaseUrl && !chatModel) r.problems.push('TENANTML_CHAT_BASE_URL needs TENANTML_CHAT_MODEL');
+  const embeddingUrls = (r.optional('TENANTML_EMBEDDINGS_BASE_URLS') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  for (const u of embeddingUrls) {
+    if (!/^https?:\/\/[^\s]+$/.test(u)) r.problems.push(`TENANTML_EMBEDDINGS_BASE_URLS: '${u}' is not an http(s) URL`);
+  }
+  return {
+    indexCacheBytes: r.bytes('TENANTML_INDEX_CACHE_BYTES', 512 * 1024 ** 2),
+    syncIngestMaxBytes: r.bytes('TENANTML_RAG_SYNC_INGEST_MAX', 4 * 1024 ** 2),
+    workerThreads: r.integer('TENANTML_RAG_WORKERS', 2, 1, 64),
+    chat: chatBaseUrl && chatModel ? { baseUrl: chatBaseUrl, model: chatModel, apiKey: r.optional('TENANTML_CHAT_API_KEY') } : undefined,
+    embeddings: { baseUrls: embeddingUrls, apiKey: r.optional('TENANTML_EMBEDDINGS_API_KEY') },
   };
 }
 

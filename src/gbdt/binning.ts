@@ -49,7 +49,7 @@ export function buildBinnedMatrix(
     let maxCat = -1;
     for (let r = 0; r < numRows; r++) {
       const v = x[r * numFeatures + f]!;
-      if (v !== v) continue;
+      if (Number.isNaN(v)) continue;
       column[count++] = v;
       if (kinds[f] === 'categorical') {
         if (!(v >= 0 && v <= MAX_CATEGORY && Number.isInteger(v))) {
@@ -82,7 +82,7 @@ export function buildBinnedMatrix(
     for (let r = 0; r < numRows; r++) {
       const i = r * numFeatures + f;
       const v = x[i]!;
-      bins[i] = v !== v ? missing : categorical ? off + v : off + binOf(c, v);
+      bins[i] = Number.isNaN(v) ? missing : categorical ? off + v : off + binOf(c, v);
     }
   }
   return { numRows, numFeatures, bins, offset, cuts, kinds, totalBins };

@@ -5,8 +5,16 @@
  * the validated forest's typed arrays are written into the source (feature
  * indices are integers in range, literals come from Float32Arrays), so no
  * model content can inject code. Semantics match the array walker exactly.
+ *
+ * Trade-off, measured by `npm run bench -- gbdt`: once V8 has optimized the
+ * generated functions it is the fastest path (single rows and batches), but
+ * each model's code starts cold in the interpreter and needs on the order
+ * of 10^5 rows before it is optimized, while the shared array kernel is hot
+ * for every model. compilePredictor('auto') therefore picks the array walker;
+ * ask for 'js' for a model that serves heavy, steady traffic.
  */
-import { compileForest, type CompiledForest, inCategorySet, type Predictor, wrapMarginFunction } from './predictor.js';
+import { type CompiledForest, compileForest, inCategorySet, sizeOfCompiled } from './compiled-forest.js';
+import { type Predictor, wrapPredictor } from './predictor.js';
 import type { GbdtModel, NumericArray } from './types.js';
 
 /** Deeper trees are left to the array walker (source nesting and V8 limits). */
@@ -29,7 +37,11 @@ export function createJsPredictor(model: GbdtModel): Predictor {
     bits: Uint32Array,
   ) => (x: NumericArray, o: number) => number;
   const margin = factory(inCategorySet, c.catBits);
-  return wrapMarginFunction('js', c.numFeatures, c.link, margin, 2 * source.length + c.catBits.byteLength + 1024);
+  const nf = c.numFeatures;
+  const batch = (x: Float32Array, rows: number, out: Float32Array): void => {
+    for (let r = 0; r < rows; r++) out[r] = margin(x, r * nf);
+  };
+  return wrapPredictor('js', c, margin, sizeOfCompiled(c) + 2 * source.length, batch);
 }
 
 /** The generated source (exported for inspection in tests). */
@@ -67,12 +79,12 @@ function expr(c: CompiledForest, n: number): string {
   const right = expr(c, l + 1);
   const x = `fr(x[o + ${f | 0}])`;
   if (c.catOffset[n]! >= 0) {
-    const miss = c.defaultLeft[n] === 1 ? left : right;
+    const miss = c.missLeft[n] === 1 ? left : right;
     return `((v = ${x}) !== v ? ${miss} : inSet(bits, ${c.catOffset[n]! | 0}, ${c.catWords[n]! | 0}, v) ? ${right} : ${left})`;
   }
-  const t = lit(c.value[n]!);
+  const t = lit(c.threshold[n]!);
   // NaN fails both comparisons, so the form of the test picks the missing direction.
-  return c.defaultLeft[n] === 1 ? `(${x} >= ${t} ? ${right} : ${left})` : `(${x} < ${t} ? ${left} : ${right})`;
+  return c.missLeft[n] === 1 ? `(${x} >= ${t} ? ${right} : ${left})` : `(${x} < ${t} ? ${left} : ${right})`;
 }
 
 function lit(v: number): string {

@@ -1,21 +1,33 @@
 /**
- * Conveniences over a model for callers that predict rarely (build a
- * Predictor with compilePredictor and keep it for anything hot).
+ * Conveniences over a model: predictions through a per-model cached
+ * predictor, and the feature list other layers show and validate against.
  */
-import { createArrayPredictor } from './predictor.js';
+import { createArrayPredictor, type Predictor } from './predictor.js';
 import type { GbdtModel, NumericArray } from './types.js';
 
-/** Predicts one row on the response scale (compiles the model on every call). */
+const cache = new WeakMap<GbdtModel, Predictor>();
+
+/** The model's array predictor, compiled once per model object (models are treated as immutable). */
+export function predictorFor(model: GbdtModel): Predictor {
+  let p = cache.get(model);
+  if (p === undefined) {
+    p = createArrayPredictor(model);
+    cache.set(model, p);
+  }
+  return p;
+}
+
+/** Predicts one row on the response scale. */
 export function predictRow(model: GbdtModel, row: NumericArray): number {
-  return createArrayPredictor(model).predictRow(row);
+  return predictorFor(model).predictRow(row);
 }
 
-/** Predicts a row-major batch on the response scale (compiles the model on every call). */
+/** Predicts a row-major batch on the response scale. */
 export function predictBatch(model: GbdtModel, features: NumericArray): Float32Array {
-  return createArrayPredictor(model).predictBatch(features);
+  return predictorFor(model).predictBatch(features);
 }
 
-/** The model's feature names, `f<i>` for unnamed features, with their kinds. */
+/** The model's features in order: names (`f<i>` when unnamed, as XGBoost) and kinds. */
 export function featureNamesOf(model: GbdtModel): { name: string; kind: GbdtModel['featureKinds'][number] }[] {
   return model.featureKinds.map((kind, i) => ({ name: model.featureNames[i] ?? `f${i}`, kind }));
 }

@@ -112,7 +112,7 @@ export function resolveParams(params: TrainParams = {}): ResolvedParams {
   check('maxCatThreshold', r.maxCatThreshold, Number.isInteger(r.maxCatThreshold) && r.maxCatThreshold >= 1, 'a positive integer');
   const bs = r.baseScore;
   if (objective === 'binary:logistic') check('baseScore', bs, bs > 0 && bs < 1, 'in (0, 1) for binary:logistic');
-  else if (objective === 'count:poisson' || objective === 'reg:tweedie') check('baseScore', bs, bs > 0, '> 0 for ' + objective);
+  else if (objective === 'count:poisson' || objective === 'reg:tweedie') check('baseScore', bs, bs > 0, `> 0 for ${objective}`);
   else check('baseScore', bs, Number.isFinite(bs), 'finite');
   return r;
 }

@@ -61,6 +61,20 @@ export function nodeScore(p: GainParams, g: number, h: number): number {
 }
 
 /**
+ * nodeScore for h > 0 with plain arguments: small and monomorphic, so V8
+ * inlines it into the scan (this keeps Poisson's max_delta_step path fast).
+ */
+function regularizedScore(g: number, h: number, lambda: number, alpha: number, mds: number): number {
+  const t = alpha === 0 ? g : g > alpha ? g - alpha : g < -alpha ? g + alpha : 0;
+  const den = h + lambda;
+  if (mds === 0) return (t * t) / den;
+  let w = -t / den;
+  if (w > mds) w = mds;
+  else if (w < -mds) w = -mds;
+  return -(2 * g * w + den * w * w);
+}
+
+/**
  * Scans every allowed feature of a node's histogram (interleaved g,h pairs)
  * and updates `best` in place when it finds a better split.
  */
@@ -77,6 +91,8 @@ export function findBestSplit(
   const mcw = p.minChildWeight;
   const simple = p.alpha === 0 && p.maxDeltaStep === 0;
   const lambda = p.lambda;
+  const alpha = p.alpha;
+  const mds = p.maxDeltaStep;
   for (let f = 0; f < m.numFeatures; f++) {
     if (allowed[f] === 0) continue;
     const off = m.offset[f]!;
@@ -97,13 +113,15 @@ export function findBestSplit(
       if (h === 0) continue;
       gl += hist[i]!;
       hl += h;
+      // The right side only shrinks from here on (missing rows included at best).
+      if (H - hl < mcw) break;
       // Missing rows go right.
       let gr = G - gl;
       let hr = H - hl;
-      if (hl >= mcw && hr >= mcw && hr > 0) {
+      if (hl >= mcw && hr > 0) {
         const gain = simple
           ? (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore
-          : nodeScore(p, gl, hl) + nodeScore(p, gr, hr) - parentScore;
+          : regularizedScore(gl, hl, lambda, alpha, mds) + regularizedScore(gr, hr, lambda, alpha, mds) - parentScore;
         if (gain > best.gain) set(best, gain, f, b, false, gl, hl);
       }
       if (hasMissing) {
@@ -115,7 +133,7 @@ export function findBestSplit(
         if (hl2 >= mcw && hr >= mcw && hr > 0) {
           const gain = simple
             ? (gl2 * gl2) / (hl2 + lambda) + (gr * gr) / (hr + lambda) - parentScore
-            : nodeScore(p, gl2, hl2) + nodeScore(p, gr, hr) - parentScore;
+            : regularizedScore(gl2, hl2, lambda, alpha, mds) + regularizedScore(gr, hr, lambda, alpha, mds) - parentScore;
           if (gain > best.gain) set(best, gain, f, b, true, gl2, hl2);
         }
       }

@@ -111,7 +111,8 @@ export function train(data: Dataset, params: TrainParams = {}, options: TrainOpt
     const tree = growTree(ws, growParams, allowed);
     if (p.objective === 'reg:absoluteerror') refitLeavesToMedian(tree, ws.rows, d.labels, margin, d.weights, p.eta);
     trees.push(tree);
-    addTree(tree, d.x, d.numFeatures, margin);
+    if (ws.rowCount === d.numRows) addTreeByPartition(tree, ws.rows, margin);
+    else addTree(tree, d.x, d.numFeatures, margin);
     if (v !== null && validMargin !== null && validPred !== null) {
       addTree(tree, v.x, v.numFeatures, validMargin);
       for (let i = 0; i < v.numRows; i++) validPred[i] = outputOf(link, validMargin[i]!);
@@ -193,6 +194,20 @@ function sampleColumns(allowed: Uint8Array, order: number[], count: number, rng:
   for (let i = 0; i < count; i++) allowed[order[i]!] = 1;
 }
 
+/**
+ * Adds one tree's leaf values using the row partition the grower left
+ * behind: the binned partition equals the float walk by construction.
+ */
+function addTreeByPartition(t: GrownTree, rows: Uint32Array, margin: Float32Array): void {
+  for (const { node, begin, end } of t.leafRanges) {
+    const v = t.value[node]!;
+    for (let i = begin; i < end; i++) {
+      const r = rows[i]!;
+      margin[r] = Math.fround(margin[r]! + v);
+    }
+  }
+}
+
 /** Adds one tree's leaf values to float32 margins, walking the float features as the predictor does. */
 function addTree(t: GrownTree, x: Float32Array, nf: number, margin: Float32Array): void {
   const sets = new Map<number, Set<number>>();
@@ -203,7 +218,7 @@ function addTree(t: GrownTree, x: Float32Array, nf: number, margin: Float32Array
     while (t.left[node]! !== -1) {
       const v = x[r * nf + t.feature[node]!]!;
       let goLeft: boolean;
-      if (v !== v) goLeft = t.defaultLeft[node] === 1;
+      if (Number.isNaN(v)) goLeft = t.defaultLeft[node] === 1;
       else if (t.splitType[node] === 1) goLeft = !(v >= 0 && sets.get(node)!.has(Math.trunc(v)));
       else goLeft = v < t.value[node]!;
       node = goLeft ? t.left[node]! : t.right[node]!;

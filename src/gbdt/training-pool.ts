@@ -85,7 +85,7 @@ export function createTrainingPool(config: TrainingPoolConfig = {}): TrainingPoo
       if (options.validation !== undefined) task.validation = wire(options.validation);
       if (options.featureNames !== undefined) task.featureNames = options.featureNames;
       if (options.featureKinds !== undefined) task.featureKinds = options.featureKinds;
-      const transferList: (ArrayBuffer | import('node:worker_threads').MessagePort)[] = [...transfer];
+      const transferList: (ArrayBuffer | import('node:worker_threads').MessagePort)[] = [...new Set(transfer)];
       let channel: MessageChannel | null = null;
       let drained: Promise<void> = Promise.resolve();
       if (options.onProgress !== undefined) {
@@ -130,12 +130,10 @@ export function createTrainingPool(config: TrainingPoolConfig = {}): TrainingPoo
   };
 }
 
+/** Float32 view of an input; with `move`, whole-buffer Float32Arrays are transferred instead of copied. */
 function asFloat32(a: Dataset['features'], move: boolean, transfer: ArrayBuffer[]): Float32Array {
   if (a instanceof Float32Array) {
-    if (move && a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) {
-      transfer.push(a.buffer);
-      return a;
-    }
+    if (move && a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) transfer.push(a.buffer);
     return a;
   }
   const copy = Float32Array.from(a);

@@ -183,17 +183,29 @@ function fillChildHistograms(ws: GrowWorkspace, p: GrowParams, l: PendingNode, r
   const large = lSmaller ? r : l;
   const needSmall = lSmaller ? needL : needR;
   const needLarge = lSmaller ? needR : needL;
-  if (needLarge) {
+  // Subtraction touches every bin; for small nodes, summing their rows is cheaper.
+  const nf = ws.matrix.numFeatures;
+  const buildLargeDirectly = (large.end - large.begin) * nf * 2 < parent.length;
+  if (needLarge && !buildLargeDirectly) {
     const sh = takeHist(ws);
     buildHistogram(ws, sh, small.begin, small.end);
     for (let i = 0; i < parent.length; i++) parent[i]! -= sh[i]!;
     large.hist = parent;
     if (needSmall) small.hist = sh;
     else ws.histPool.push(sh);
-  } else {
-    buildHistogram(ws, parent, small.begin, small.end);
-    small.hist = parent;
+    return;
   }
+  if (needLarge) {
+    buildHistogram(ws, parent, large.begin, large.end);
+    large.hist = parent;
+    if (needSmall) {
+      small.hist = takeHist(ws);
+      buildHistogram(ws, small.hist, small.begin, small.end);
+    }
+    return;
+  }
+  buildHistogram(ws, parent, small.begin, small.end);
+  small.hist = parent;
 }
 
 function takeHist(ws: GrowWorkspace): Float64Array {

@@ -45,7 +45,7 @@ export function exportXgboostJson(model: GbdtModel): string {
     };
     trees.push(
       '{' +
-        `"base_weights":${floats(f.baseWeight, '0')},` +
+        `"base_weights":${floats(f.baseWeight, '0.0')},` +
         `"categories":[${cats.join(',')}],` +
         `"categories_nodes":[${catNodes.join(',')}],` +
         `"categories_segments":[${catSegments.join(',')}],` +
@@ -53,13 +53,13 @@ export function exportXgboostJson(model: GbdtModel): string {
         `"default_left":${leafMask(f.defaultLeft)},` +
         `"id":${t},` +
         `"left_children":${ints(f.left)},` +
-        `"loss_changes":${floats(f.gain, '0')},` +
+        `"loss_changes":${floats(f.gain, '0.0')},` +
         `"parents":[${parents.join(',')}],` +
         `"right_children":${ints(f.right)},` +
-        `"split_conditions":${floats(f.value, '0')},` +
+        `"split_conditions":${floats(f.value, '0.0')},` +
         `"split_indices":${leafMask(f.feature)},` +
         `"split_type":${leafMask(f.splitType)},` +
-        `"sum_hessian":${floats(f.cover, '0')},` +
+        `"sum_hessian":${floats(f.cover, '0.0')},` +
         `"tree_param":{"num_deleted":"0","num_feature":${JSON.stringify(nf)},"num_nodes":"${n}","size_leaf_vector":"0"}` +
         '}',
     );
@@ -107,14 +107,21 @@ function objectiveBlock(model: GbdtModel): Record<string, unknown> {
   }
 }
 
-/** The shortest decimal that reads back as the same float32 (what XGBoost writes, in JSON number syntax). */
+/**
+ * The shortest decimal that reads back as the same float32 (as XGBoost
+ * writes floats). It always has a '.' or an exponent: XGBoost's JSON reader
+ * types `0` as an integer and refuses it where a float belongs.
+ */
 export function float32ToString(value: number): string {
   const v = Math.fround(value);
-  if (!Number.isFinite(v)) return v > 0 ? '3.4028235e38' : v < 0 ? '-3.4028235e38' : '0';
-  if (v === 0) return '0';
+  if (!Number.isFinite(v)) return v > 0 ? '3.4028235e38' : v < 0 ? '-3.4028235e38' : '0.0';
+  let s = String(v);
   for (let p = 1; p <= 9; p++) {
-    const s = v.toPrecision(p);
-    if (Math.fround(Number(s)) === v) return String(Number(s));
+    const t = v.toPrecision(p);
+    if (Math.fround(Number(t)) === v) {
+      s = String(Number(t));
+      break;
+    }
   }
-  return String(v);
+  return /[.eE]/.test(s) ? s : `${s}.0`;
 }

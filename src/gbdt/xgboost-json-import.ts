@@ -65,7 +65,7 @@ export function importXgboostJson(input: string | Uint8Array): GbdtModel {
   const types = Array.isArray(learner.feature_types) ? (learner.feature_types as unknown[]).map(String) : [];
   const kinds: FeatureKind[] = Array.from({ length: numFeatures }, (_, i) => (types[i] === 'c' ? 'categorical' : 'numeric'));
 
-  const forest = buildForest(trees, kinds);
+  const forest = buildForest(trees);
   validateForest(forest, numFeatures);
   const attributes = (learner.attributes ?? {}) as Json;
   const best = attributes.best_iteration === undefined ? undefined : Number(attributes.best_iteration);
@@ -103,7 +103,7 @@ export function parseBaseScore(raw: unknown): number {
   return Math.fround(v);
 }
 
-function buildForest(trees: unknown[], kinds: FeatureKind[]): ReturnType<typeof allocateForest> {
+function buildForest(trees: unknown[]): ReturnType<typeof allocateForest> {
   let numNodes = 0;
   let numCatNodes = 0;
   let numCats = 0;

@@ -9,16 +9,18 @@ import { limitsMetricsPlugin } from './plugins/limits-metrics.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
-import { adminGlobalModelRoutes } from './routes/admin-global-models.js';
-import { adminServingRoutes } from './routes/admin-serving.js';
 import { adminTenantRoutes } from './routes/admin-tenants.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
+import { usageRoutes } from './routes/usage.js';
+import { adminGlobalModelRoutes } from './routes/admin-global-models.js';
+import { adminServingRoutes } from './routes/admin-serving.js';
 import { inferenceV2Routes } from './routes/inference-v2.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { predictRoutes } from './routes/predict.js';
-import { usageRoutes } from './routes/usage.js';
+import { namespaceRoutes } from './routes/namespaces.js';
+import { openAiRoutes } from './routes/openai.js';
 import { installValidators } from './validation.js';
 
 export const API_VERSION = '0.1.0';
@@ -87,12 +89,14 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   await app.register(healthRoutes, { platform });
   await app.register(adminTenantRoutes, { platform });
   await app.register(datasetRoutes, { platform });
+  await app.register(usageRoutes, { platform });
   await app.register(modelRoutes, { platform });
   await app.register(predictRoutes, { platform });
   await app.register(jobRoutes, { platform });
   await app.register(adminGlobalModelRoutes, { platform });
   await app.register(inferenceV2Routes, { platform, version: API_VERSION });
   await app.register(adminServingRoutes, { platform });
-  await app.register(usageRoutes, { platform });
+  await app.register(namespaceRoutes, { platform });
+  await app.register(openAiRoutes, { platform });
   return app;
 }

@@ -16,6 +16,7 @@ export function applyInvalidation(cache: ModelCache<unknown>, event: Invalidatio
       return cache.invalidateTenant(event.tenantId);
     case 'alias-changed': // entries are keyed by exact version; the alias pointer lives in the registry cache
     case 'key-revoked': // the auth cache's business
+    case 'index-changed': // the RAG index cache's business
     case 'resync': // versions are immutable, so a missed event leaves nothing wrong in this cache
       return 0;
   }

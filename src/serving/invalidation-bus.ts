@@ -15,7 +15,9 @@ export type InvalidationEvent =
   | { type: 'alias-changed'; tenantId: string; model: string; alias: string }
   | { type: 'key-revoked'; tenantId: string; keyId: string }
   | { type: 'tenant-purged'; tenantId: string }
-  | { type: 'tenant-changed'; tenantId: string };
+  | { type: 'tenant-changed'; tenantId: string }
+  /** A RAG namespace (by id) committed a write or was deleted; caches older than `generation` are stale. */
+  | { type: 'index-changed'; tenantId: string; namespace: string; generation: number };
 
 /**
  * Delivered locally only, when a Redis subscription was re-established: events
@@ -65,6 +67,10 @@ export function parseInvalidationEvent(value: unknown): InvalidationEvent | null
       return { type: 'tenant-purged', tenantId };
     case 'tenant-changed':
       return { type: 'tenant-changed', tenantId };
+    case 'index-changed':
+      return str('namespace') && Number.isSafeInteger(e.generation) && (e.generation as number) >= 0
+        ? { type: 'index-changed', tenantId, namespace: e.namespace as string, generation: e.generation as number }
+        : null;
     default:
       return null;
   }

@@ -27,7 +27,7 @@ before(async () => {
   server = await startServerProcess(env);
 });
 after(async () => {
-  await server.stop();
+  await server?.stop();
   await dropDb?.();
   rmSync(dataDir, { recursive: true, force: true });
 });

@@ -22,6 +22,8 @@ export interface RagWorkerPool {
   parse(input: DocumentInput, options?: PdfParseOptions): Promise<ParsedDocument>;
   /** Builds an index in a worker and returns its serialized bytes (load with `loadVectorIndex`). */
   buildIndex(input: IndexBuildInput): Promise<Uint8Array>;
+  /** Hash-embeds texts in a worker (same vectors as the `hash` embedder), one array per text. */
+  embedHash(texts: readonly string[], dimension: number): Promise<Float32Array[]>;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,10 @@ export function createRagWorkerPool(options: RagWorkerPoolOptions = {}): RagWork
     },
     async buildIndex(input) {
       return unwrap((await pool.run(input, { name: 'buildIndex' })) as WorkerResult<Uint8Array>);
+    },
+    async embedHash(texts, dimension) {
+      const flat = unwrap((await pool.run({ texts, dimension }, { name: 'embedHash' })) as WorkerResult<Float32Array>);
+      return Array.from({ length: texts.length }, (_, i) => flat.subarray(i * dimension, (i + 1) * dimension));
     },
     async close() {
       await pool.destroy();

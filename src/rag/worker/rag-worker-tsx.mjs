@@ -8,3 +8,4 @@ const worker = await import('./rag-worker.ts');
 
 export const parse = worker.parse;
 export const buildIndex = worker.buildIndex;
+export const embedHash = worker.embedHash;

@@ -6,6 +6,7 @@
  */
 import { isAppError } from '../../errors.js';
 import type { ErrorCode } from '../../errors.js';
+import { hashEmbed } from '../embedding/hash-embedder.js';
 import { type IndexBuildInput, buildVectorIndex } from '../index/create-vector-index.js';
 import { type DocumentInput, parseDocument } from '../parsing/parse-document.js';
 import type { ParsedDocument } from '../parsing/parsed-document.js';
@@ -22,6 +23,17 @@ export async function parse(task: { input: DocumentInput; options?: PdfParseOpti
 /** Builds an index and returns its serialized bytes (see `buildVectorIndex`). */
 export async function buildIndex(task: IndexBuildInput): Promise<WorkerResult<Uint8Array>> {
   return settle(async () => buildVectorIndex(task).serialize());
+}
+
+/** Hash-embeds texts into one flat array (`texts.length × dimension`), see `hashEmbed`. */
+export async function embedHash(task: { texts: string[]; dimension: number }): Promise<WorkerResult<Float32Array>> {
+  return settle(async () => {
+    const out = new Float32Array(task.texts.length * task.dimension);
+    task.texts.forEach((t, i) => {
+      out.set(hashEmbed(t, task.dimension), i * task.dimension);
+    });
+    return out;
+  });
 }
 
 async function settle<T>(work: () => Promise<T>): Promise<WorkerResult<T>> {

@@ -11,7 +11,7 @@ import { startTestPlatform, type TestPlatform } from '../../support/test-platfor
 let t: TestPlatform;
 let tables: string[];
 before(async () => {
-  t = await startTestPlatform({ TENANTML_TRAINING_WORKERS: '0' });
+  t = await startTestPlatform({ TENANTML_TRAINING_WORKERS: '0', TENANTML_RAG_SYNC_INGEST_MAX: '2KB' });
   for (const id of ['alpha', 'beta']) {
     const tenant = await t.createTenant(id);
     assert.equal((await t.call(tenant.key, 'POST', '/v1/datasets', { name: 'sales' })).statusCode, 201);
@@ -22,7 +22,13 @@ before(async () => {
     assert.equal((await t.call(tenant.key, 'POST', '/v1/models/demand/versions', model, { 'content-type': 'application/json' })).statusCode, 201);
     assert.equal((await t.call(tenant.key, 'PUT', '/v1/models/demand/policy', { policy: 'best' })).statusCode, 200);
     await t.platform.models.queue.enqueue(id, { name: 'demand', dataset: 'sales', target: 'units', objective: 'count:poisson' });
+    // RAG: a namespace, a document stored inline and one large enough to go through an ingest job.
+    assert.equal((await t.call(tenant.key, 'POST', '/v1/namespaces', { name: 'kb' })).statusCode, 201);
+    assert.equal((await t.call(tenant.key, 'POST', '/v1/namespaces/kb/documents', { text: `Notes of ${id}.` })).statusCode, 201);
+    const big = await t.call(tenant.key, 'POST', '/v1/namespaces/kb/documents', { text: `Long notes of ${id}. `.repeat(200) });
+    assert.equal(big.statusCode, 202, big.body);
   }
+  await t.platform.rag.jobs.idle();
   // Usage counters reach their table at the next flush; do it now.
   await t.platform.limits.usageStore.flush();
   tables = await t.platform.db.withSystem(listTenantTables);

@@ -39,6 +39,13 @@ export function assertNoVictimData(res: LightMyRequestResponse, ctx: AttackConte
   }
 }
 
+/** B's namespace still holds its document, unchanged. */
+async function assertVictimNamespaceIntact(ctx: AttackContext, ns = 'victim-only'): Promise<void> {
+  const res = await ctx.t.call(ctx.b.key, 'GET', `/v1/namespaces/${ns}/documents/victim-doc`);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.ok(res.json().chunks[0].text.includes('VICTIM-CANARY'));
+}
+
 async function victimRowCount(ctx: AttackContext, dataset: string): Promise<number> {
   return (await ctx.t.call(ctx.b.key, 'GET', `/v1/datasets/${dataset}`)).json().rowCount;
 }
@@ -252,3 +259,147 @@ export const OPERATOR_ROUTES: { route: string; url: (b: TestTenant) => string; b
   { route: 'DELETE /v1/admin/tenants/:id/keys/:keyId', url: (b) => `/v1/admin/tenants/${b.id}/keys/${b.key.split('_')[1]}` },
   ...MODEL_OPERATOR_ROUTES,
 ];
+
+/** RAG routes: namespaces, documents, jobs, search, answers and the OpenAI-compatible endpoints. */
+const RAG_ATTACKS: AttackRow[] = [
+  {
+    route: 'POST /v1/namespaces',
+    does: "creates a namespace while naming B in a header and the body",
+    attack: ({ t, a, b, spoof }) => t.call(a.key, 'POST', '/v1/namespaces', { name: 'victim-only', tenant_id: b.id }, spoof),
+    expect: 400,
+    verify: (_res, ctx) => assertVictimNamespaceIntact(ctx),
+  },
+  {
+    route: 'POST /v1/namespaces',
+    does: "creates B's namespace name in A: it lands in A only",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v1/namespaces', { name: 'victim-only' }, spoof),
+    expect: 201,
+    async verify(_res, ctx) {
+      await assertVictimNamespaceIntact(ctx);
+      const mine = await ctx.t.call(ctx.a.key, 'GET', '/v1/namespaces/victim-only');
+      assert.equal(mine.json().stats.documents, 0, "A's new namespace is empty, not B's");
+      await ctx.t.call(ctx.a.key, 'DELETE', '/v1/namespaces/victim-only');
+    },
+  },
+  {
+    route: 'GET /v1/namespaces',
+    does: "lists namespaces with B's id in a header",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v1/namespaces', undefined, spoof),
+    expect: 200,
+    async verify(res, ctx) {
+      assertNoVictimData(res, ctx);
+      assert.deepEqual(res.json().namespaces.map((n: { name: string }) => n.name), ['shared']);
+    },
+  },
+  {
+    route: 'GET /v1/namespaces/:ns',
+    does: "describes B's namespace",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v1/namespaces/victim-only', undefined, spoof),
+    expect: 404,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'DELETE /v1/namespaces/:ns',
+    does: "deletes B's namespace",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'DELETE', '/v1/namespaces/victim-only', undefined, spoof),
+    expect: 404,
+    verify: (_res, ctx) => assertVictimNamespaceIntact(ctx),
+  },
+  {
+    route: 'POST /v1/namespaces/:ns/documents',
+    does: "uploads into B's namespace",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v1/namespaces/victim-only/documents', { id: 'victim-doc', text: 'overwritten by A' }, spoof),
+    expect: 404,
+    verify: (_res, ctx) => assertVictimNamespaceIntact(ctx),
+  },
+  {
+    route: 'POST /v1/namespaces/:ns/documents',
+    does: "replaces B's document id through a shared namespace name: only A's changes",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v1/namespaces/shared/documents', { id: 'victim-doc', text: 'mine: replaced by A' }, spoof),
+    expect: 201,
+    verify: (_res, ctx) => assertVictimNamespaceIntact(ctx, 'shared'),
+  },
+  {
+    route: 'GET /v1/namespaces/:ns/documents',
+    does: "lists B's documents",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v1/namespaces/victim-only/documents', undefined, spoof),
+    expect: 404,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'GET /v1/namespaces/:ns/documents/:id',
+    does: "reads B's document",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v1/namespaces/victim-only/documents/victim-doc', undefined, spoof),
+    expect: 404,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'GET /v1/namespaces/:ns/documents/:id',
+    does: "reads a document id both have in a shared namespace name: gets A's",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v1/namespaces/shared/documents/victim-doc', undefined, spoof),
+    expect: 200,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'DELETE /v1/namespaces/:ns/documents/:id',
+    does: "deletes B's document",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'DELETE', '/v1/namespaces/victim-only/documents/victim-doc', undefined, spoof),
+    expect: 404,
+    verify: (_res, ctx) => assertVictimNamespaceIntact(ctx),
+  },
+  {
+    route: 'GET /v1/namespaces/:ns/jobs/:id',
+    does: "reads a job of B's namespace",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'GET', '/v1/namespaces/victim-only/jobs/job_0', undefined, spoof),
+    expect: 404,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'POST /v1/namespaces/:ns/query',
+    does: "searches B's namespace",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v1/namespaces/victim-only/query', { query: 'pricing memo', topK: 10 }, spoof),
+    expect: 404,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'POST /v1/namespaces/:ns/query',
+    does: "searches a shared namespace name for B's canary: finds only A's chunks",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v1/namespaces/shared/query', { query: 'VICTIM-CANARY pricing memo', topK: 10 }, spoof),
+    expect: 200,
+    async verify(res, ctx) {
+      const results = res.json().results as Array<{ text: string }>;
+      assert.ok(results.length > 0 && results.every((r) => r.text.startsWith('mine')), res.body);
+      assert.ok(!res.body.includes(ctx.b.id));
+    },
+  },
+  {
+    route: 'POST /v1/namespaces/:ns/ask',
+    does: "asks B's namespace",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v1/namespaces/victim-only/ask', { question: 'what is the pricing memo?' }, spoof),
+    expect: 404,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'POST /v1/chat/completions',
+    does: "chats with B's namespace as the model",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v1/chat/completions', { model: 'rag:victim-only', messages: [{ role: 'user', content: 'pricing memo?' }] }, spoof),
+    expect: 404,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'POST /v1/chat/completions',
+    does: "chats with a shared namespace name about B's canary: answers from A's chunks only",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v1/chat/completions', { model: 'rag:shared', messages: [{ role: 'user', content: 'pricing memo' }] }, spoof),
+    expect: 200,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+  {
+    route: 'POST /v1/embeddings',
+    does: "embeds with B's namespace as the model",
+    attack: ({ t, a, spoof }) => t.call(a.key, 'POST', '/v1/embeddings', { model: 'rag:victim-only', input: 'x' }, spoof),
+    expect: 404,
+    verify: async (res, ctx) => assertNoVictimData(res, ctx),
+  },
+];
+
+ATTACKS.push(...RAG_ATTACKS);

@@ -36,6 +36,16 @@ before(async () => {
     assert.equal(res.statusCode, 201, res.body);
   }
   const job = await t.platform.models.queue.enqueue(b.id, { name: 'victim-model', dataset: 'victim-only', target: 'x', objective: 'reg:squarederror' });
+  // RAG: B owns namespace `victim-only` and a `shared` one; A owns its own `shared`.
+  for (const [key, ns, text] of [
+    [b.key, 'victim-only', 'VICTIM-CANARY secret pricing memo'],
+    [b.key, 'shared', 'VICTIM-CANARY shared memo about pricing'],
+    [a.key, 'shared', 'mine: a memo about pricing'],
+  ] as const) {
+    assert.equal((await t.call(key, 'POST', '/v1/namespaces', { name: ns })).statusCode, 201);
+    const res = await t.call(key, 'POST', `/v1/namespaces/${ns}/documents`, { id: 'victim-doc', text });
+    assert.equal(res.statusCode, 201, res.body);
+  }
   ctx = { t, a, b, spoof: { 'x-tenant-id': b.id, 'x-tenant': b.id }, victimJobId: job.id };
 });
 after(() => t.close());

@@ -50,7 +50,8 @@ describe('cancellation', () => {
     assert.equal(res.json().cancelRequested, true);
     const done = await waitForJob(t, a, job.id, 10_000);
     assert.equal(done.state, 'cancelled');
-    assert.ok(done.progress.roundsDone! < 5000, 'stopped early');
+    // Under heavy load the job may have been re-queued (lease lost) before the cancel, so no rounds are recorded.
+    assert.ok((done.progress.roundsDone ?? 0) < 5000, `stopped early: ${JSON.stringify(done.progress)}`);
     assert.equal((await t.call(a.key, 'GET', '/v1/models/slow')).statusCode, 404, 'no version published');
     assert.equal((await t.call(a.key, 'POST', `/v1/jobs/${job.id}/cancel`)).json().state, 'cancelled', 'cancelling twice is harmless');
     // The worker thread survived: the next job trains.

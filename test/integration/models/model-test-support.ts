@@ -1,6 +1,6 @@
 /** Helpers for the model tests: upload demand data, wait for jobs. */
 import assert from 'node:assert/strict';
-import { type DemandOptions, demandCsv } from '../../../bench/_synthetic-demand.js';
+import { type DemandOptions, demandCsv } from '../../../bench/_synthetic-sales.js';
 import type { JobInfo, JobProgress } from '../../../src/models/job-queue.js';
 
 /** A job that succeeded: it has a result, rounds and timings. */

@@ -1,0 +1,155 @@
+/**
+ * The predictors' flat layout of a forest: re-laid out breadth-first so a
+ * node's right child is always `left + 1`, with leaves that point back to
+ * themselves (child = id - 1, threshold NaN) so lockstep walks can take a
+ * fixed number of steps. Plain typed arrays, so it can be posted to a worker.
+ */
+import { baseMarginOf, linkOf, type LinkKind } from './objectives.js';
+import type { GbdtModel } from './types.js';
+
+/** Trees walked together by the lockstep kernel (the kernel is unrolled for this number). */
+export const LOCKSTEP = 8;
+
+/** The walker's flat layout. */
+export interface CompiledForest {
+  numFeatures: number;
+  link: LinkKind;
+  baseMargin: number;
+  roots: Int32Array;
+  /** Depth of each tree (steps from root to its deepest leaf). */
+  treeDepth: Int32Array;
+  /** Feature per node, -1 at leaves. */
+  feature: Int32Array;
+  /** Feature per node, 0 at leaves (for lockstep walks). */
+  stepFeature: Int32Array;
+  /** Threshold per node; NaN at leaves. */
+  threshold: Float32Array;
+  /** Leaf value at leaves, 0 elsewhere. */
+  value: Float32Array;
+  /** Id of the left child (the right child is the next node); id - 1 at leaves. */
+  child: Int32Array;
+  /** Where a missing value goes: 1 left, 0 right; 0 at leaves. */
+  missLeft: Uint8Array;
+  /** Deepest tree of each group of 8 consecutive trees. */
+  groupDepth: Int32Array;
+  /** For categorical nodes, the word offset of its category bitset in `catBits`; -1 otherwise. */
+  catOffset: Int32Array;
+  /** Number of 32-bit words in each categorical node's bitset. */
+  catWords: Int32Array;
+  catBits: Uint32Array;
+  hasCategorical: boolean;
+}
+
+/** Re-lays a model's forest out for fast walking. */
+export function compileForest(model: GbdtModel): CompiledForest {
+  const f = model.forest;
+  const total = f.left.length;
+  const feature = new Int32Array(total);
+  const stepFeature = new Int32Array(total);
+  const threshold = new Float32Array(total);
+  const value = new Float32Array(total);
+  const child = new Int32Array(total);
+  const missLeft = new Uint8Array(total);
+  const catOffset = new Int32Array(total).fill(-1);
+  const catWords = new Int32Array(total);
+  const roots = new Int32Array(f.numTrees);
+  const treeDepth = new Int32Array(f.numTrees);
+  const catIndex = new Map<number, number>();
+  f.catNodes.forEach((node, k) => {
+    catIndex.set(node, k);
+  });
+  const bits: number[] = [];
+  let next = 0;
+  const queue: number[] = [];
+  const depthOf: number[] = [];
+  for (let t = 0; t < f.numTrees; t++) {
+    const start = f.treeStart[t]!;
+    roots[t] = next;
+    queue.length = 0;
+    depthOf.length = 0;
+    queue.push(start);
+    depthOf.push(0);
+    const newId = new Map<number, number>([[start, next++]]);
+    for (let qi = 0; qi < queue.length; qi++) {
+      const g = queue[qi]!;
+      const id = newId.get(g)!;
+      const l = f.left[g]!;
+      if (depthOf[qi]! > treeDepth[t]!) treeDepth[t] = depthOf[qi]!;
+      if (l === -1) {
+        feature[id] = -1;
+        threshold[id] = Number.NaN;
+        value[id] = f.value[g]!;
+        child[id] = id - 1;
+        continue;
+      }
+      feature[id] = f.feature[g]!;
+      stepFeature[id] = f.feature[g]!;
+      threshold[id] = f.value[g]!;
+      missLeft[id] = f.defaultLeft[g] === 1 ? 1 : 0;
+      child[id] = next;
+      newId.set(start + l, next++);
+      newId.set(start + f.right[g]!, next++);
+      queue.push(start + l, start + f.right[g]!);
+      depthOf.push(depthOf[qi]! + 1, depthOf[qi]! + 1);
+      if (f.splitType[g] === 1) {
+        const k = catIndex.get(g)!;
+        const cats = f.categories.subarray(f.catStart[k]!, f.catStart[k]! + f.catSize[k]!);
+        let max = -1;
+        for (const c of cats) if (c > max) max = c;
+        const words = (max >> 5) + 1;
+        catOffset[id] = bits.length;
+        catWords[id] = words;
+        const base = bits.length;
+        for (let w = 0; w < words; w++) bits.push(0);
+        for (const c of cats) bits[base + (c >> 5)] = (bits[base + (c >> 5)]! | (1 << (c & 31))) >>> 0;
+      }
+    }
+  }
+  const groupDepth = new Int32Array(Math.ceil(f.numTrees / LOCKSTEP));
+  for (let t = 0; t < f.numTrees; t++) {
+    const g = Math.floor(t / LOCKSTEP);
+    if (treeDepth[t]! > groupDepth[g]!) groupDepth[g] = treeDepth[t]!;
+  }
+  return {
+    numFeatures: model.numFeatures,
+    link: linkOf(model.objective.name),
+    baseMargin: baseMarginOf(model.objective.name, model.baseScore),
+    roots,
+    treeDepth,
+    feature: feature.slice(0, next),
+    stepFeature: stepFeature.slice(0, next),
+    threshold: threshold.slice(0, next),
+    value: value.slice(0, next),
+    child: child.slice(0, next),
+    missLeft: missLeft.slice(0, next),
+    groupDepth,
+    catOffset: catOffset.slice(0, next),
+    catWords: catWords.slice(0, next),
+    catBits: Uint32Array.from(bits),
+    hasCategorical: f.catNodes.length > 0,
+  };
+}
+
+/** XGBoost's category test: only non-negative values below 2^24 can be in a set. */
+export function inCategorySet(bits: Uint32Array, offset: number, words: number, x: number): boolean {
+  if (!(x >= 0 && x < 16777216)) return false;
+  const c = Math.trunc(x);
+  const w = c >> 5;
+  return w < words && (bits[offset + w]! & (1 << (c & 31))) !== 0;
+}
+
+/** The buffers of a compiled layout, for `postMessage(c, transferablesOf(c))` to a worker thread. */
+export function transferablesOf(c: CompiledForest): ArrayBuffer[] {
+  const arrays = [c.roots, c.treeDepth, c.groupDepth, c.feature, c.stepFeature, c.threshold, c.value, c.child, c.missLeft, c.catOffset, c.catWords, c.catBits];
+  return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
+}
+
+/** Bytes held by a compiled layout. */
+export function sizeOfCompiled(c: CompiledForest): number {
+  let total = 128;
+  for (const a of [c.roots, c.treeDepth, c.groupDepth, c.feature, c.stepFeature, c.threshold, c.value, c.child, c.missLeft, c.catOffset, c.catWords, c.catBits]) {
+    total += a.byteLength;
+  }
+  return total;
+}
+

@@ -1,0 +1,264 @@
+/**
+ * The walking kernels behind the array predictor (see predictor.ts for why
+ * they walk 8 trees in lockstep). Every kernel sums leaves in float32 in
+ * tree order, so all of them return exactly XGBoost's margin.
+ */
+import { type CompiledForest, inCategorySet } from './compiled-forest.js';
+import type { NumericArray } from './types.js';
+
+const f32 = Math.fround;
+const BLOCK = 64;
+
+/** The per-row margin function of the array walker. */
+export function rowMarginFunction(c: CompiledForest): (x: NumericArray, o: number) => number {
+  if (!c.hasCategorical) return (x, o) => lockstepMargin(c, x, o);
+  const { roots, feature, threshold, value, child, missLeft, catOffset, catWords, catBits, baseMargin } = c;
+  const numTrees = roots.length;
+  return (x, o) => {
+    let sum = baseMargin;
+    for (let t = 0; t < numTrees; t++) {
+      let n = roots[t]!;
+      let f = feature[n]!;
+      while (f >= 0) {
+        const v = f32(x[o + f]!);
+        if (Number.isNaN(v)) n = child[n]! + 1 - missLeft[n]!;
+        else if (catOffset[n]! >= 0) n = child[n]! + (inCategorySet(catBits, catOffset[n]!, catWords[n]!, v) ? 1 : 0);
+        else n = child[n]! + (v < threshold[n]! ? 0 : 1);
+        f = feature[n]!;
+      }
+      sum = f32(sum + value[n]!);
+    }
+    return sum;
+  };
+}
+
+/**
+ * Margin of one row of a numeric-only model, 8 trees at a time. With
+ * missing values the step is `child + ((1 - less) ^ (nan & missLeft))`:
+ * left when less, right when not, and for NaN (never less) left exactly when
+ * the node sends missing left.
+ */
+export function lockstepMargin(c: CompiledForest, x: NumericArray, o: number): number {
+  for (let f = 0; f < c.numFeatures; f++) {
+    if (Number.isNaN(f32(x[o + f]!))) return lockstepMarginWithMissing(c, x, o);
+  }
+  return lockstepMarginComplete(c, x, o);
+}
+
+/**
+ * The common case, a row without missing values: the step is just
+ * `child + !(x < threshold)` (leaves' NaN threshold keeps them in place).
+ */
+function lockstepMarginComplete(c: CompiledForest, x: NumericArray, o: number): number {
+  const { roots, stepFeature: sf, threshold: th, value, child, groupDepth, feature } = c;
+  const numTrees = roots.length;
+  let sum = c.baseMargin;
+  let t = 0;
+  for (; t + 7 < numTrees; t += 8) {
+    let n0 = roots[t]!;
+    let n1 = roots[t + 1]!;
+    let n2 = roots[t + 2]!;
+    let n3 = roots[t + 3]!;
+    let n4 = roots[t + 4]!;
+    let n5 = roots[t + 5]!;
+    let n6 = roots[t + 6]!;
+    let n7 = roots[t + 7]!;
+    const depth = groupDepth[t >> 3]!;
+    for (let d = 0; d < depth; d++) {
+      const v0 = f32(x[o + sf[n0]!]!);
+      const v1 = f32(x[o + sf[n1]!]!);
+      const v2 = f32(x[o + sf[n2]!]!);
+      const v3 = f32(x[o + sf[n3]!]!);
+      const v4 = f32(x[o + sf[n4]!]!);
+      const v5 = f32(x[o + sf[n5]!]!);
+      const v6 = f32(x[o + sf[n6]!]!);
+      const v7 = f32(x[o + sf[n7]!]!);
+      n0 = child[n0]! + +!(v0 < th[n0]!);
+      n1 = child[n1]! + +!(v1 < th[n1]!);
+      n2 = child[n2]! + +!(v2 < th[n2]!);
+      n3 = child[n3]! + +!(v3 < th[n3]!);
+      n4 = child[n4]! + +!(v4 < th[n4]!);
+      n5 = child[n5]! + +!(v5 < th[n5]!);
+      n6 = child[n6]! + +!(v6 < th[n6]!);
+      n7 = child[n7]! + +!(v7 < th[n7]!);
+    }
+    sum = f32(sum + value[n0]!);
+    sum = f32(sum + value[n1]!);
+    sum = f32(sum + value[n2]!);
+    sum = f32(sum + value[n3]!);
+    sum = f32(sum + value[n4]!);
+    sum = f32(sum + value[n5]!);
+    sum = f32(sum + value[n6]!);
+    sum = f32(sum + value[n7]!);
+  }
+  for (; t < numTrees; t++) {
+    let n = roots[t]!;
+    let f = feature[n]!;
+    while (f >= 0) {
+      n = child[n]! + +!(f32(x[o + f]!) < th[n]!);
+      f = feature[n]!;
+    }
+    sum = f32(sum + value[n]!);
+  }
+  return sum;
+}
+
+/**
+ * The complete-row kernel again, typed for Float32Array batches only: a
+ * separate copy keeps V8's feedback monomorphic (rows from callers arrive as
+ * plain arrays too) and skips the fround, as float32 inputs need none.
+ */
+function batchRowComplete(c: CompiledForest, x: Float32Array, o: number): number {
+  const { roots, stepFeature: sf, threshold: th, value, child, groupDepth, feature } = c;
+  const numTrees = roots.length;
+  let sum = c.baseMargin;
+  let t = 0;
+  for (; t + 7 < numTrees; t += 8) {
+    let n0 = roots[t]!;
+    let n1 = roots[t + 1]!;
+    let n2 = roots[t + 2]!;
+    let n3 = roots[t + 3]!;
+    let n4 = roots[t + 4]!;
+    let n5 = roots[t + 5]!;
+    let n6 = roots[t + 6]!;
+    let n7 = roots[t + 7]!;
+    const depth = groupDepth[t >> 3]!;
+    for (let d = 0; d < depth; d++) {
+      const v0 = x[o + sf[n0]!]!;
+      const v1 = x[o + sf[n1]!]!;
+      const v2 = x[o + sf[n2]!]!;
+      const v3 = x[o + sf[n3]!]!;
+      const v4 = x[o + sf[n4]!]!;
+      const v5 = x[o + sf[n5]!]!;
+      const v6 = x[o + sf[n6]!]!;
+      const v7 = x[o + sf[n7]!]!;
+      n0 = child[n0]! + +!(v0 < th[n0]!);
+      n1 = child[n1]! + +!(v1 < th[n1]!);
+      n2 = child[n2]! + +!(v2 < th[n2]!);
+      n3 = child[n3]! + +!(v3 < th[n3]!);
+      n4 = child[n4]! + +!(v4 < th[n4]!);
+      n5 = child[n5]! + +!(v5 < th[n5]!);
+      n6 = child[n6]! + +!(v6 < th[n6]!);
+      n7 = child[n7]! + +!(v7 < th[n7]!);
+    }
+    sum = f32(sum + value[n0]!);
+    sum = f32(sum + value[n1]!);
+    sum = f32(sum + value[n2]!);
+    sum = f32(sum + value[n3]!);
+    sum = f32(sum + value[n4]!);
+    sum = f32(sum + value[n5]!);
+    sum = f32(sum + value[n6]!);
+    sum = f32(sum + value[n7]!);
+  }
+  for (; t < numTrees; t++) {
+    let n = roots[t]!;
+    let f = feature[n]!;
+    while (f >= 0) {
+      n = child[n]! + +!(x[o + f]! < th[n]!);
+      f = feature[n]!;
+    }
+    sum = f32(sum + value[n]!);
+  }
+  return sum;
+}
+
+function lockstepMarginWithMissing(c: CompiledForest, x: NumericArray, o: number): number {
+  const { roots, stepFeature: sf, threshold: th, value, child, missLeft: ml, groupDepth, feature } = c;
+  const numTrees = roots.length;
+  let sum = c.baseMargin;
+  let t = 0;
+  for (; t + 7 < numTrees; t += 8) {
+    let n0 = roots[t]!;
+    let n1 = roots[t + 1]!;
+    let n2 = roots[t + 2]!;
+    let n3 = roots[t + 3]!;
+    let n4 = roots[t + 4]!;
+    let n5 = roots[t + 5]!;
+    let n6 = roots[t + 6]!;
+    let n7 = roots[t + 7]!;
+    const depth = groupDepth[t >> 3]!;
+    for (let d = 0; d < depth; d++) {
+      const v0 = f32(x[o + sf[n0]!]!);
+      const v1 = f32(x[o + sf[n1]!]!);
+      const v2 = f32(x[o + sf[n2]!]!);
+      const v3 = f32(x[o + sf[n3]!]!);
+      const v4 = f32(x[o + sf[n4]!]!);
+      const v5 = f32(x[o + sf[n5]!]!);
+      const v6 = f32(x[o + sf[n6]!]!);
+      const v7 = f32(x[o + sf[n7]!]!);
+      n0 = child[n0]! + ((1 - +(v0 < th[n0]!)) ^ (+Number.isNaN(v0) & ml[n0]!));
+      n1 = child[n1]! + ((1 - +(v1 < th[n1]!)) ^ (+Number.isNaN(v1) & ml[n1]!));
+      n2 = child[n2]! + ((1 - +(v2 < th[n2]!)) ^ (+Number.isNaN(v2) & ml[n2]!));
+      n3 = child[n3]! + ((1 - +(v3 < th[n3]!)) ^ (+Number.isNaN(v3) & ml[n3]!));
+      n4 = child[n4]! + ((1 - +(v4 < th[n4]!)) ^ (+Number.isNaN(v4) & ml[n4]!));
+      n5 = child[n5]! + ((1 - +(v5 < th[n5]!)) ^ (+Number.isNaN(v5) & ml[n5]!));
+      n6 = child[n6]! + ((1 - +(v6 < th[n6]!)) ^ (+Number.isNaN(v6) & ml[n6]!));
+      n7 = child[n7]! + ((1 - +(v7 < th[n7]!)) ^ (+Number.isNaN(v7) & ml[n7]!));
+    }
+    sum = f32(sum + value[n0]!);
+    sum = f32(sum + value[n1]!);
+    sum = f32(sum + value[n2]!);
+    sum = f32(sum + value[n3]!);
+    sum = f32(sum + value[n4]!);
+    sum = f32(sum + value[n5]!);
+    sum = f32(sum + value[n6]!);
+    sum = f32(sum + value[n7]!);
+  }
+  for (; t < numTrees; t++) {
+    let n = roots[t]!;
+    let f = feature[n]!;
+    while (f >= 0) {
+      const v = f32(x[o + f]!);
+      n = child[n]! + ((1 - +(v < th[n]!)) ^ (+Number.isNaN(v) & ml[n]!));
+      f = feature[n]!;
+    }
+    sum = f32(sum + value[n]!);
+  }
+  return sum;
+}
+
+/** Margins of a float32 row-major batch. */
+export function batchMargins(c: CompiledForest, x: Float32Array, rows: number, out: Float32Array): void {
+  if (c.hasCategorical) {
+    batchMarginsWalk(c, x, rows, out);
+    return;
+  }
+  const nf = c.numFeatures;
+  for (let r = 0, o = 0; r < rows; r++, o += nf) {
+    let complete = true;
+    for (let f = 0; f < nf; f++) {
+      if (Number.isNaN(x[o + f]!)) {
+        complete = false;
+        break;
+      }
+    }
+    out[r] = complete ? batchRowComplete(c, x, o) : lockstepMargin(c, x, o);
+  }
+}
+
+function batchMarginsWalk(c: CompiledForest, x: Float32Array, rows: number, out: Float32Array): void {
+  const { roots, feature, threshold, value, child, missLeft, catOffset, catWords, catBits, baseMargin, numFeatures: nf } = c;
+  const numTrees = roots.length;
+  const acc = new Float64Array(BLOCK);
+  for (let start = 0; start < rows; start += BLOCK) {
+    const count = Math.min(BLOCK, rows - start);
+    acc.fill(baseMargin);
+    for (let t = 0; t < numTrees; t++) {
+      const root = roots[t]!;
+      for (let i = 0, o = start * nf; i < count; i++, o += nf) {
+        let n = root;
+        let f = feature[n]!;
+        while (f >= 0) {
+          const v = x[o + f]!;
+          if (Number.isNaN(v)) n = child[n]! + 1 - missLeft[n]!;
+          else if (catOffset[n]! >= 0) n = child[n]! + (inCategorySet(catBits, catOffset[n]!, catWords[n]!, v) ? 1 : 0);
+          else n = child[n]! + (v < threshold[n]! ? 0 : 1);
+          f = feature[n]!;
+        }
+        acc[i] = f32(acc[i]! + value[n]!);
+      }
+    }
+    for (let i = 0; i < count; i++) out[start + i] = acc[i]!;
+  }
+}
+

@@ -1,0 +1,348 @@
+/**
+ * Per-(tenant, namespace) vector indexes: loaded from the artifact store on
+ * first use, rebuilt from Postgres (the source of truth) in a worker thread
+ * when missing, stale or corrupt, updated in place after each committed
+ * write, written back under the new generation, and dropped on every replica
+ * when another replica writes or the tenant is purged. See README.md.
+ */
+import type { Db } from '../../db/db.js';
+import type { InvalidationBus } from '../../serving/invalidation-bus.js';
+import type { ArtifactStore } from '../../storage/artifact-store.js';
+import { artifactKey, tenantArtifactPrefix } from '../../storage/artifact-key.js';
+import { chooseIndexKind, createVectorIndex, HNSW_THRESHOLD, loadVectorIndex } from '../index/create-vector-index.js';
+import { readIndexHeader } from '../index/index-format.js';
+import type { VectorIndex } from '../index/vector-index.js';
+import { namespaceEmbeddings } from '../storage/document-records.js';
+import { decodeEmbeddingInto } from '../storage/embedding-codec.js';
+import type { RagWorkerPool } from '../worker/rag-worker-pool.js';
+import { type CachedIndex, IndexCache, indexCacheKey } from './index-cache.js';
+import type { RagMetrics } from './rag-metrics.js';
+
+/** What the index layer needs to know of a namespace. */
+export interface IndexedNamespace {
+  id: string;
+  dimension: number;
+  /** The namespace's committed write generation, as just read from Postgres. */
+  generation: number;
+}
+
+/** A committed write, to apply to a resident index. */
+export interface IndexWrite {
+  /** The generation the write committed (the previous one plus one). */
+  generation: number;
+  removed: readonly number[];
+  addedLabels: readonly number[];
+  addedVectors: readonly Float32Array[];
+}
+
+/** Wiring and tuning. */
+export interface NamespaceIndexesOptions {
+  db: Db;
+  artifacts: ArtifactStore;
+  pool: RagWorkerPool;
+  bus: InvalidationBus;
+  metrics: RagMetrics;
+  cacheBytes: number;
+  hnswThreshold?: number;
+  /** Dirty indexes are written back this long after their last change (default 250 ms). */
+  writeBackDelayMs?: number;
+  log?: (level: 'warn' | 'error', message: string, details: Record<string, unknown>) => void;
+}
+
+const INDEX_FILE = 'index.tmvx';
+
+/** The artifact key of a namespace's index at one generation. */
+export function indexArtifactKey(tenantId: string, namespaceId: string, generation: number): string {
+  return artifactKey({ tenantId, kind: 'indexes', name: namespaceId, version: generation, file: INDEX_FILE });
+}
+
+/** The prefix holding every generation of a namespace's index. */
+export function indexArtifactPrefix(tenantId: string, namespaceId: string): string {
+  return `${tenantArtifactPrefix(tenantId)}indexes/${namespaceId}/`;
+}
+
+/** The tenant's vector indexes, memory-budgeted and consistent with Postgres by generation. */
+export class NamespaceIndexes {
+  readonly #cache: IndexCache;
+  readonly #flights = new Map<string, Promise<CachedIndex>>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #writes = new Set<Promise<void>>();
+  /** Newest generation written per namespace by this process. */
+  readonly #newestWritten = new Map<string, number>();
+  readonly #threshold: number;
+  readonly #unsubscribe: () => void;
+  #closed = false;
+
+  constructor(private readonly o: NamespaceIndexesOptions) {
+    this.#threshold = o.hnswThreshold ?? HNSW_THRESHOLD;
+    this.#cache = new IndexCache(o.cacheBytes, (entry) => {
+      this.#cancelTimer(entry.key);
+      if (entry.dirty) this.#track(this.#persist(entry));
+      this.#gauge();
+    });
+    this.#unsubscribe = o.bus.subscribe((event) => {
+      if (event.type === 'tenant-purged') this.evictTenant(event.tenantId);
+      else if (event.type === 'index-changed') {
+        const key = indexCacheKey(event.tenantId, event.namespace);
+        const entry = this.#cache.peek(key);
+        if (entry && entry.index.generation < event.generation) this.#drop(key);
+      } else if (event.type === 'resync') {
+        // Missed events cannot serve stale results: every query compares generations with Postgres.
+      }
+    });
+  }
+
+  /** The namespace's index at (at least) the given generation, loading or rebuilding it if needed. */
+  async acquire(tenantId: string, ns: IndexedNamespace): Promise<VectorIndex> {
+    const key = indexCacheKey(tenantId, ns.id);
+    const entry = this.#cache.get(key);
+    if (entry && entry.index.generation >= ns.generation && entry.index.dimension === ns.dimension) return entry.index;
+    let flight = this.#flights.get(key);
+    if (!flight) {
+      flight = this.#load(tenantId, ns).finally(() => this.#flights.delete(key));
+      this.#flights.set(key, flight);
+    }
+    const loaded = await flight;
+    // A load that raced a newer write is still the best we have; the next query reloads.
+    return loaded.index;
+  }
+
+  /** Whether the namespace's index is resident (tests, benchmarks). */
+  isResident(tenantId: string, namespaceId: string): boolean {
+    return this.#cache.peek(indexCacheKey(tenantId, namespaceId)) !== undefined;
+  }
+
+  /**
+   * Applies a committed write: in place when the resident index is exactly one
+   * generation behind, otherwise the index is dropped and rebuilt on the next
+   * query. Then tells the other replicas.
+   */
+  async applyWrite(tenantId: string, namespaceId: string, write: IndexWrite): Promise<void> {
+    const key = indexCacheKey(tenantId, namespaceId);
+    const entry = this.#cache.peek(key);
+    if (entry && entry.index.generation === write.generation - 1) {
+      entry.index.remove(write.removed);
+      if (write.addedLabels.length > 0) entry.index.add(write.addedLabels, write.addedVectors);
+      entry.index.generation = write.generation;
+      entry.dirty = true;
+      this.#cache.resized(entry);
+      this.#gauge();
+      if (entry.index.kind === 'exact' && chooseIndexKind(entry.index.size, this.#threshold) === 'hnsw') {
+        // Grown past the threshold: keep serving the exact index while an HNSW graph builds in a worker.
+        this.#track(this.#upgrade(tenantId, { id: namespaceId, dimension: entry.index.dimension, generation: write.generation }));
+      } else {
+        this.#scheduleWriteBack(entry);
+      }
+    } else if (entry) {
+      this.#drop(key);
+    }
+    await this.o.bus.publish({ type: 'index-changed', tenantId, namespace: namespaceId, generation: write.generation });
+  }
+
+  /** Forgets a deleted namespace here and everywhere, and deletes its index files. */
+  async dropNamespace(tenantId: string, namespaceId: string): Promise<number> {
+    this.#drop(indexCacheKey(tenantId, namespaceId));
+    await Promise.allSettled([...this.#writes]);
+    this.#newestWritten.delete(indexCacheKey(tenantId, namespaceId));
+    const deleted = await this.o.artifacts.deletePrefix(indexArtifactPrefix(tenantId, namespaceId));
+    await this.o.bus.publish({ type: 'index-changed', tenantId, namespace: namespaceId, generation: Number.MAX_SAFE_INTEGER });
+    return deleted;
+  }
+
+  /** Drops every resident index of a tenant (purge, on every replica). Pending write-backs are cancelled. */
+  evictTenant(tenantId: string): number {
+    const dropped = this.#cache.deleteWhere((e) => e.tenantId === tenantId);
+    for (const e of dropped) this.#cancelTimer(e.key);
+    this.#gauge();
+    return dropped.length;
+  }
+
+  /** Purge store: evicts the tenant's indexes, waits for writes in flight, deletes the index files. */
+  async purgeTenant(tenantId: string): Promise<Record<string, number>> {
+    const evicted = this.evictTenant(tenantId);
+    await Promise.allSettled([...this.#writes]);
+    for (const key of [...this.#newestWritten.keys()]) if (key.startsWith(`${tenantId}/`)) this.#newestWritten.delete(key);
+    const files = await this.o.artifacts.deletePrefix(`${tenantArtifactPrefix(tenantId)}indexes/`);
+    return { rag_index_files: files, rag_index_cache: evicted };
+  }
+
+  /** Writes back every dirty index now (shutdown, tests). */
+  async flush(): Promise<void> {
+    for (const entry of this.#cache.entries()) {
+      if (!entry.dirty) continue;
+      this.#cancelTimer(entry.key);
+      this.#track(this.#persist(entry));
+    }
+    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
+  }
+
+  /** Resident bytes and entries. */
+  stats(): { residentBytes: number; entries: number; budgetBytes: number } {
+    return { residentBytes: this.#cache.residentBytes, entries: this.#cache.size, budgetBytes: this.#cache.budgetBytes };
+  }
+
+  /** Drops everything resident without writing back (tests of cold loads). */
+  clearMemory(): void {
+    for (const e of this.#cache.deleteWhere(() => true)) this.#cancelTimer(e.key);
+    this.#gauge();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.#closed = true;
+    this.#unsubscribe();
+  }
+
+  async #load(tenantId: string, ns: IndexedNamespace): Promise<CachedIndex> {
+    const key = indexCacheKey(tenantId, ns.id);
+    const index = (await this.#fromArtifact(tenantId, ns)) ?? (await this.#rebuild(tenantId, ns));
+    const entry: CachedIndex = { key, tenantId, namespaceId: ns.id, index, dirty: false };
+    this.#cache.set(entry);
+    this.#gauge();
+    return entry;
+  }
+
+  async #fromArtifact(tenantId: string, ns: IndexedNamespace): Promise<VectorIndex | undefined> {
+    const artifact = indexArtifactKey(tenantId, ns.id, ns.generation);
+    let bytes: Uint8Array | null;
+    try {
+      bytes = await this.o.artifacts.get(artifact);
+    } catch (err) {
+      this.#corrupt(artifact, err);
+      return undefined;
+    }
+    if (!bytes) return undefined;
+    try {
+      const header = readIndexHeader(bytes);
+      if (header.generation !== ns.generation || header.dimension !== ns.dimension) {
+        this.#corrupt(artifact, new Error(`header says generation ${header.generation}, dimension ${header.dimension}`));
+        return undefined;
+      }
+      const index = loadVectorIndex(bytes);
+      this.o.metrics.indexLoads.inc({ source: 'artifact' });
+      return index;
+    } catch (err) {
+      this.#corrupt(artifact, err);
+      return undefined;
+    }
+  }
+
+  #corrupt(artifact: string, err: unknown): void {
+    this.o.metrics.corruptIndexes.inc();
+    this.o.log?.('warn', 'vector index file unusable; rebuilding it from Postgres', { artifact, error: err instanceof Error ? err.message : String(err) });
+  }
+
+  /** Reads the namespace's embeddings under RLS and builds the index in a worker, then persists it. */
+  async #rebuild(tenantId: string, ns: IndexedNamespace): Promise<VectorIndex> {
+    const { rows, generation } = await this.o.db.withTenant(tenantId, async (tx) => {
+      // Read the generation in the same transaction as the rows, so the pair is consistent.
+      const g = await tx.query<{ generation: number | string }>('select generation from rag_namespaces where id = $1', [ns.id]);
+      return { rows: await namespaceEmbeddings(tx, ns.id), generation: Number(g.rows[0]?.generation ?? ns.generation) };
+    });
+    this.o.metrics.indexLoads.inc({ source: 'rebuild' });
+    let index: VectorIndex;
+    if (rows.length === 0) {
+      index = createVectorIndex({ dimension: ns.dimension, generation, kind: 'exact' });
+    } else {
+      const ids = new Float64Array(rows.length);
+      const vectors = new Float32Array(rows.length * ns.dimension);
+      rows.forEach((r, i) => {
+        ids[i] = r.label;
+        decodeEmbeddingInto(r.embedding, vectors, i, ns.dimension);
+      });
+      const bytes = await this.o.pool.buildIndex({ dimension: ns.dimension, generation, ids, vectors, hnswThreshold: this.#threshold });
+      index = loadVectorIndex(bytes);
+      this.#track(this.#put(tenantId, ns.id, generation, bytes));
+      return index;
+    }
+    this.#track(this.#put(tenantId, ns.id, generation, index.serialize()));
+    return index;
+  }
+
+  async #upgrade(tenantId: string, ns: IndexedNamespace): Promise<void> {
+    const key = indexCacheKey(tenantId, ns.id);
+    try {
+      const index = await this.#rebuild(tenantId, ns);
+      const current = this.#cache.peek(key);
+      // Swap only if nothing newer arrived meanwhile; otherwise the next write or query sorts it out.
+      if (current && current.index.generation === index.generation) {
+        this.#cache.set({ key, tenantId, namespaceId: ns.id, index, dirty: false });
+        this.#cancelTimer(key);
+        this.#gauge();
+      } else if (current?.dirty) {
+        this.#scheduleWriteBack(current);
+      }
+    } catch (err) {
+      this.o.log?.('error', 'HNSW rebuild failed; the exact index keeps serving', { key, error: err instanceof Error ? err.message : String(err) });
+      const current = this.#cache.peek(key);
+      if (current?.dirty) this.#scheduleWriteBack(current);
+    }
+  }
+
+  #scheduleWriteBack(entry: CachedIndex): void {
+    this.#cancelTimer(entry.key);
+    const timer = setTimeout(() => {
+      this.#timers.delete(entry.key);
+      if (this.#cache.peek(entry.key) === entry && entry.dirty) this.#track(this.#persist(entry));
+    }, this.o.writeBackDelayMs ?? 250);
+    timer.unref();
+    this.#timers.set(entry.key, timer);
+  }
+
+  async #persist(entry: CachedIndex): Promise<void> {
+    const generation = entry.index.generation;
+    const bytes = entry.index.serialize();
+    await this.#put(entry.tenantId, entry.namespaceId, generation, bytes);
+    if (entry.index.generation === generation) entry.dirty = false;
+  }
+
+  /** Writes one generation and deletes the older ones; failures are logged (Postgres stays the truth). */
+  async #put(tenantId: string, namespaceId: string, generation: number, bytes: Uint8Array): Promise<void> {
+    if (this.#closed) return;
+    const cacheKey = indexCacheKey(tenantId, namespaceId);
+    // Writes of one namespace can finish out of order (write-back, rebuild, upgrade): an older one never outlives a newer.
+    if (generation < (this.#newestWritten.get(cacheKey) ?? -1)) return;
+    try {
+      const key = indexArtifactKey(tenantId, namespaceId, generation);
+      await this.o.artifacts.put(key, bytes);
+      if (generation < (this.#newestWritten.get(cacheKey) ?? -1)) {
+        await this.o.artifacts.delete(key);
+        return;
+      }
+      this.#newestWritten.set(cacheKey, generation);
+      const prefix = indexArtifactPrefix(tenantId, namespaceId);
+      for (const key of await this.o.artifacts.list(prefix)) {
+        const version = Number(key.slice(prefix.length).split('/')[0]);
+        if (Number.isInteger(version) && version < generation) await this.o.artifacts.delete(key);
+      }
+    } catch (err) {
+      this.o.log?.('warn', 'could not persist a vector index; it will be rebuilt when needed', {
+        tenantId,
+        namespaceId,
+        generation,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+
+  #track(work: Promise<void>): void {
+    this.#writes.add(work);
+    void work.finally(() => this.#writes.delete(work));
+  }
+
+  #drop(key: string): void {
+    this.#cache.delete(key);
+    this.#cancelTimer(key);
+    this.#gauge();
+  }
+
+  #cancelTimer(key: string): void {
+    const t = this.#timers.get(key);
+    if (t) clearTimeout(t);
+    this.#timers.delete(key);
+  }
+
+  #gauge(): void {
+    this.o.metrics.indexCacheBytes.set(this.#cache.residentBytes);
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Search and answers inside one tenant's namespace. The vector list comes from
+ * the namespace's index (keyed by tenant), the lexical list from Postgres
+ * full-text search under RLS; both are fused with RRF, and every hit is re-read
+ * by label through `withTenant`, so a hit RLS does not return is dropped and
+ * raises an isolation alarm instead of reaching the caller.
+ */
+import type { Db } from '../../db/db.js';
+import { errors } from '../../errors.js';
+import type { Answer, Citation, RetrievedChunk } from '../answers/answer.js';
+import type { ChatClient, ChatMessage } from '../answers/chat-client.js';
+import { answerExtractively } from '../answers/extractive-answerer.js';
+import { buildGroundedPrompt } from '../answers/grounded-prompt.js';
+import { type MetadataFilter, matchesMetadataFilter, parseMetadataFilter } from '../search/metadata-filter.js';
+import { reciprocalRankFusion } from '../search/reciprocal-rank-fusion.js';
+import { chunksByLabel, documentMetadata, labelsOfDocuments, lexicalSearch } from '../storage/document-records.js';
+import { findNamespace, type NamespaceRecord } from '../storage/namespace-records.js';
+import { chunkIdOf } from './document-ingestor.js';
+import type { Embedders } from './embedders.js';
+import type { NamespaceIndexes } from './namespace-indexes.js';
+import type { RagMetrics } from './rag-metrics.js';
+
+/** How results are found: embeddings, words, or both fused. */
+export type SearchMode = 'hybrid' | 'vector' | 'lexical';
+
+/** A search request. */
+export interface SearchRequest {
+  query: string;
+  topK: number;
+  filter?: unknown;
+  mode?: SearchMode;
+}
+
+/** One ranked result. */
+export interface SearchResult {
+  documentId: string;
+  chunkId: string;
+  page: number;
+  text: string;
+  /** Fused RRF score (hybrid), cosine similarity (vector) or ts_rank_cd (lexical). */
+  score: number;
+  metadata: Record<string, unknown>;
+  headingPath: string[];
+  documentTitle: string | null;
+}
+
+/** An answer with its citations and how it was made. */
+export interface AskResult extends Answer {
+  mode: 'extractive' | 'generated';
+}
+
+/** A chat turn's answer: whole, or as a stream of text pieces. */
+export interface ChatAnswer {
+  citations: Citation[];
+  /** The answer in pieces, in order (one piece when not streamed from a model). */
+  pieces: AsyncGenerator<string>;
+}
+
+/** Hard upper bound on topK, so one request cannot ask for a whole namespace. */
+export const MAX_TOP_K = 100;
+
+/** Hybrid fusion looks at this many candidates per list for every result returned. */
+const CANDIDATES_PER_RESULT = 2;
+
+export interface RagSearchOptions {
+  db: Db;
+  embedders: Embedders;
+  indexes: NamespaceIndexes;
+  metrics: RagMetrics;
+  chat: ChatClient | undefined;
+  log?: (level: 'warn' | 'error', message: string, details: Record<string, unknown>) => void;
+}
+
+/** Searches and answers for every tenant, one tenant per call. */
+export class RagSearch {
+  constructor(private readonly o: RagSearchOptions) {}
+
+  /** Ranked chunks of the caller's namespace. */
+  async search(tenantId: string, namespace: string, request: SearchRequest): Promise<SearchResult[]> {
+    const mode = request.mode ?? 'hybrid';
+    const topK = request.topK;
+    if (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K) throw errors.validation(`topK: an integer from 1 to ${MAX_TOP_K}`);
+    if (request.query.trim() === '') throw errors.validation('query: must not be empty');
+    const filter = parseMetadataFilter(request.filter);
+    const filtered = Object.keys(filter).length > 0;
+    const candidates = mode === 'hybrid' ? topK * CANDIDATES_PER_RESULT : topK;
+    this.o.metrics.queries.inc({ mode });
+
+    const first = await this.o.db.withTenant(tenantId, async (tx) => {
+      const ns = await findNamespace(tx, namespace);
+      let allowedDocs: string[] | undefined;
+      let allowedLabels: Set<number> | undefined;
+      if (filtered) {
+        allowedDocs = (await documentMetadata(tx, ns.id)).filter((d) => matchesMetadataFilter(d.metadata, filter as MetadataFilter)).map((d) => d.id);
+        if (mode !== 'lexical') allowedLabels = new Set(await labelsOfDocuments(tx, ns.id, allowedDocs));
+      }
+      const lexical = mode === 'vector' ? [] : await lexicalSearch(tx, ns.id, request.query, candidates, allowedDocs);
+      return { ns, allowedLabels, lexical };
+    });
+    const { ns, allowedLabels, lexical } = first;
+
+    let vector: Array<{ id: number; score: number }> = [];
+    if (mode !== 'lexical' && (!allowedLabels || allowedLabels.size > 0)) {
+      const [q] = await this.o.embedders.embed(ns.embedder, [request.query]);
+      const index = await this.o.indexes.acquire(tenantId, ns);
+      vector = index.search(q!, candidates, allowedLabels ? (id) => allowedLabels.has(id) : undefined);
+    }
+
+    const ranked: Array<{ id: number; score: number }> =
+      mode === 'hybrid'
+        ? reciprocalRankFusion([vector, lexical], { limit: topK }).map((h) => ({ id: h.id, score: h.score }))
+        : (mode === 'vector' ? vector : lexical).slice(0, topK);
+    return this.#hydrate(tenantId, ns, ranked);
+  }
+
+  /** Answers a question from the namespace: extractive, or generated from the retrieved chunks when a chat model is configured. */
+  async ask(tenantId: string, namespace: string, question: string, topK = 5): Promise<AskResult> {
+    const chunks = await this.retrieve(tenantId, namespace, question, topK);
+    if (!this.o.chat) return { ...answerExtractively(question, chunks), mode: 'extractive' };
+    const prompt = buildGroundedPrompt(question, chunks);
+    const completion = await this.o.chat.complete(prompt.messages);
+    return { answer: completion.content, citations: prompt.sources.map(toCitation), mode: 'generated' };
+  }
+
+  /** A chat turn: the last user message is the question, earlier user/assistant turns are history. */
+  async chat(tenantId: string, namespace: string, messages: readonly ChatMessage[], question: string, topK = 5, stream = false): Promise<ChatAnswer> {
+    const chunks = await this.retrieve(tenantId, namespace, question, topK);
+    if (!this.o.chat) {
+      const answer = answerExtractively(question, chunks);
+      return { citations: answer.citations, pieces: stream ? words(answer.answer) : once(answer.answer) };
+    }
+    const history = historyOf(messages);
+    const prompt = buildGroundedPrompt(question, chunks, { history });
+    const chat = this.o.chat;
+    if (!stream) {
+      const completion = await chat.complete(prompt.messages);
+      return { citations: prompt.sources.map(toCitation), pieces: once(completion.content) };
+    }
+    async function* pieces(): AsyncGenerator<string> {
+      for await (const delta of chat.stream(prompt.messages)) if (delta.content) yield delta.content;
+    }
+    return { citations: prompt.sources.map(toCitation), pieces: pieces() };
+  }
+
+  /** Hybrid retrieval shaped for the answerers. */
+  async retrieve(tenantId: string, namespace: string, question: string, topK: number): Promise<RetrievedChunk[]> {
+    if (question.trim() === '') throw errors.validation('question: must not be empty');
+    const results = await this.search(tenantId, namespace, { query: question, topK, mode: 'hybrid' });
+    return results.map((r) => ({
+      chunkId: r.chunkId,
+      documentId: r.documentId,
+      page: r.page,
+      text: r.text,
+      headingPath: r.headingPath,
+      ...(r.documentTitle ? { documentTitle: r.documentTitle } : {}),
+      score: r.score,
+    }));
+  }
+
+  /** Re-reads ranked labels under RLS, in rank order; a label that does not come back is dropped and alarmed. */
+  async #hydrate(tenantId: string, ns: NamespaceRecord, ranked: Array<{ id: number; score: number }>): Promise<SearchResult[]> {
+    if (ranked.length === 0) return [];
+    const { rows, generation } = await this.o.db.withTenant(tenantId, async (tx) => {
+      const g = await tx.query<{ generation: number | string }>('select generation from rag_namespaces where id = $1', [ns.id]);
+      return { rows: await chunksByLabel(tx, ns.id, ranked.map((r) => r.id)), generation: Number(g.rows[0]?.generation ?? -1) };
+    });
+    const byLabel = new Map(rows.map((r) => [r.label, r]));
+    const out: SearchResult[] = [];
+    const missing: number[] = [];
+    for (const hit of ranked) {
+      const row = byLabel.get(hit.id);
+      if (!row) {
+        missing.push(hit.id);
+        continue;
+      }
+      out.push({
+        documentId: row.documentId,
+        chunkId: chunkIdOf(row.documentId, row.ord),
+        page: row.page,
+        text: row.text,
+        score: hit.score,
+        metadata: row.metadata,
+        headingPath: row.headingPath,
+        documentTitle: row.documentTitle,
+      });
+    }
+    // A concurrent delete (the generation moved) explains a missing row; anything else is an isolation failure upstream.
+    if (missing.length > 0 && generation === ns.generation) {
+      this.o.metrics.isolationAlarms.inc(missing.length);
+      this.o.log?.('error', 'ISOLATION ALARM: index hits not visible to the tenant under RLS were dropped', {
+        tenantId,
+        namespaceId: ns.id,
+        labels: missing.slice(0, 20),
+      });
+    }
+    return out;
+  }
+}
+
+function toCitation(chunk: RetrievedChunk): Citation {
+  return { documentId: chunk.documentId, chunkId: chunk.chunkId, page: chunk.page, text: chunk.text };
+}
+
+/** Earlier user/assistant turns; client system messages are dropped so only our instructions frame the sources. */
+function historyOf(messages: readonly ChatMessage[]): ChatMessage[] {
+  let last = -1;
+  messages.forEach((m, i) => {
+    if (m.role === 'user') last = i;
+  });
+  return messages.slice(0, Math.max(0, last)).filter((m) => m.role === 'user' || m.role === 'assistant');
+}
+
+async function* once(text: string): AsyncGenerator<string> {
+  yield text;
+}
+
+async function* words(text: string): AsyncGenerator<string> {
+  const parts = text.match(/\S+\s*/g) ?? [text];
+  for (const p of parts) yield p;
+}
