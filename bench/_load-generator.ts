@@ -50,7 +50,10 @@ function picker(weights: number[], seed: number): () => number {
   const total = weights.reduce((a, b) => a + b, 0);
   const cdf = new Float64Array(weights.length);
   let acc = 0;
-  weights.forEach((w, i) => (cdf[i] = acc += w / total));
+  weights.forEach((w, i) => {
+    acc += w / total;
+    cdf[i] = acc;
+  });
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13;

@@ -41,7 +41,10 @@ function trainModel(seed: number): GbdtModel {
   const x = new Float32Array(rows * FEATURES);
   const y = new Float32Array(rows);
   let s = seed * 7919 + 3;
-  const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+  const rand = () => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647;
+  };
   for (let r = 0; r < rows; r++) {
     for (let f = 0; f < FEATURES; f++) x[r * FEATURES + f] = rand() * 10;
     y[r] = Math.sin(x[r * FEATURES]! * seed) * 5 + x[r * FEATURES + 1]! * x[r * FEATURES + 2]! - x[r * FEATURES + 3]! + rand();

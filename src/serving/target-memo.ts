@@ -99,7 +99,10 @@ export class TargetMemo {
 
   private dropOldestTenant(except: string): void {
     for (const tenantId of this.tenants.keys()) {
-      if (tenantId !== except) return this.dropTenant(tenantId);
+      if (tenantId !== except) {
+        this.dropTenant(tenantId);
+        return;
+      }
     }
   }
 }

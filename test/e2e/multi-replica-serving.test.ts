@@ -18,6 +18,9 @@ import { createServerDatabase, REDIS_URL, testMode } from '../support/test-datab
 const ADMIN = 'tmladm_multi-replica-serving-key';
 const ROW = [2, 7, 1];
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies of several shapes, read field by field
+type Json = Record<string, any>;
+
 async function call(server: ServerProcess, key: string, method: string, path: string, body?: unknown, raw?: string) {
   const res = await fetch(`${server.url}${path}`, {
     method,
@@ -25,7 +28,7 @@ async function call(server: ServerProcess, key: string, method: string, path: st
     ...(raw !== undefined ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : null) as Record<string, any> };
+  return { status: res.status, json: (text ? JSON.parse(text) : null) as Json };
 }
 
 /** Polls until `check` holds; returns how long it took. */
