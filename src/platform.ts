@@ -99,7 +99,11 @@ export async function createPlatform(config: Readonly<Config>, options: Platform
     const authenticator = new Authenticator(db, authCache, operatorKey);
     const tenants = new TenantService(db, authCache);
     const purge = new TenantPurge(db, authCache);
-    const rag = createRag({ config: config.rag, logLevel: config.logLevel, db, artifacts, bus, metrics, ...options.rag });
+    // RAG is built before the limits; its storage check waits for them (only a job resumed at start-up can ask that early).
+    let limitsReady: (limits: Limits) => void = () => undefined;
+    const limitsBuilt = new Promise<Limits>((resolve) => (limitsReady = resolve));
+    const checkStorage = async (tenantId: string, bytes: number) => (await limitsBuilt).storage.check(tenantId, bytes);
+    const rag = createRag({ config: config.rag, logLevel: config.logLevel, db, artifacts, bus, metrics, checkStorage, ...options.rag });
     closers.push(() => rag.close());
     // Before the artifacts store: pending index write-backs must be stopped before the files are deleted.
     purge.registerStore({ name: 'rag', purgeTenant: (tenantId) => rag.purgeTenant(tenantId) });
@@ -125,6 +129,8 @@ export async function createPlatform(config: Readonly<Config>, options: Platform
     bus.subscribe((event) => {
       if (event.type === 'tenant-purged') void limits.forgetLocally(event.tenantId);
     });
+    limitsReady(limits);
+    limits.storage.registerSource({ name: 'documents', bytesUsed: (tenantId) => rag.service.documentBytesUsed(tenantId) });
     const datasets = new DatasetService(db, (tenantId, bytes) => limits.storage.check(tenantId, bytes));
     limits.storage.registerSource({ name: 'datasets', bytesUsed: (tenantId) => datasets.bytesUsed(tenantId) });
     let serving: ModelServing | undefined;

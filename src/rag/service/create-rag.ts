@@ -7,7 +7,7 @@ import type { InvalidationBus } from '../../serving/invalidation-bus.js';
 import type { ArtifactStore } from '../../storage/artifact-store.js';
 import { createChatClient } from '../answers/chat-client.js';
 import { createRagWorkerPool } from '../worker/rag-worker-pool.js';
-import { DocumentIngestor } from './document-ingestor.js';
+import { DocumentIngestor, type StorageCheck } from './document-ingestor.js';
 import { Embedders } from './embedders.js';
 import { IngestJobs } from './ingest-jobs.js';
 import { NamespaceIndexes } from './namespace-indexes.js';
@@ -26,6 +26,8 @@ export interface RagDependencies {
   /** Overrides for tests and benchmarks. */
   hnswThreshold?: number;
   writeBackDelayMs?: number;
+  /** The storage quota check, called before a document becomes visible. */
+  checkStorage?: StorageCheck;
 }
 
 /** The RAG domain, built. */
@@ -56,12 +58,12 @@ export function createRag(deps: RagDependencies): RagDomain {
     ...(deps.hnswThreshold === undefined ? {} : { hnswThreshold: deps.hnswThreshold }),
     ...(deps.writeBackDelayMs === undefined ? {} : { writeBackDelayMs: deps.writeBackDelayMs }),
   });
-  const ingestor = new DocumentIngestor(deps.db, pool, embedders, indexes);
+  const ingestor = new DocumentIngestor(deps.db, pool, embedders, indexes, deps.checkStorage);
   const jobs = new IngestJobs(deps.db, deps.artifacts, ingestor, log);
   const chat = deps.config.chat
     ? createChatClient({ baseUrl: deps.config.chat.baseUrl, model: deps.config.chat.model, ...(deps.config.chat.apiKey ? { apiKey: deps.config.chat.apiKey } : {}) })
     : undefined;
-  const search = new RagSearch({ db: deps.db, embedders, indexes, metrics, chat, log });
+  const search = new RagSearch({ db: deps.db, bus: deps.bus, embedders, indexes, metrics, chat, log });
   const service = new RagService({
     db: deps.db,
     artifacts: deps.artifacts,
@@ -71,6 +73,7 @@ export function createRag(deps: RagDependencies): RagDomain {
     jobs,
     search,
     syncIngestMaxBytes: deps.config.syncIngestMaxBytes,
+    ...(deps.checkStorage ? { checkStorage: deps.checkStorage } : {}),
   });
   jobs.resume().catch((err: unknown) => log('error', 'could not resume ingest jobs', { error: String(err) }));
   return {
@@ -80,6 +83,7 @@ export function createRag(deps: RagDependencies): RagDomain {
     purgeTenant: (tenantId) => indexes.purgeTenant(tenantId),
     async close() {
       await jobs.close();
+      search.close();
       await indexes.close();
       await pool.close();
     },

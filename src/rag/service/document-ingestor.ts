@@ -45,6 +45,9 @@ export interface IngestResult {
   deduplicated: boolean;
 }
 
+/** Refuses (429 `quota_exceeded`) a write that would pass the tenant's storage quota. */
+export type StorageCheck = (tenantId: string, addBytes: number) => Promise<void>;
+
 /** Ids are short and safe in URLs and chunk ids. */
 const DOCUMENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 const MAX_METADATA_BYTES = 16 * 1024;
@@ -75,6 +78,7 @@ export class DocumentIngestor {
     private readonly pool: RagWorkerPool,
     private readonly embedders: Embedders,
     private readonly indexes: NamespaceIndexes,
+    private readonly checkStorage: StorageCheck = async () => undefined,
   ) {}
 
   /** Ingests one document into the caller's namespace; `onProgress` gets 0–1. */
@@ -102,6 +106,9 @@ export class DocumentIngestor {
       return { document: existing, chunks: [], replaced: false, deduplicated: true };
     }
 
+    // Counted in uploaded bytes (what `documents` reports to the quota); a replacement frees the old version's bytes.
+    await this.checkStorage(tenantId, Math.max(0, input.bytes.byteLength - (input.id !== undefined && existing ? existing.sizeBytes : 0)));
+
     const vectors: Float32Array[] = [];
     const texts = chunks.map(chunkEmbeddingText);
     for (let i = 0; i < texts.length; i += EMBED_BATCH) {
@@ -114,6 +121,7 @@ export class DocumentIngestor {
 
     const documentId = input.id ?? `doc_${randomUUID().replaceAll('-', '')}`;
     const title = parsed.title ?? input.filename ?? null;
+    const byOrd = new Map(chunks.map((c) => [c.index, c]));
     const written = await this.db.withTenant(tenantId, async (tx) => {
       const locked = await lockNamespaceById(tx, ns.id);
       if (!locked) throw errors.notFound('namespace', namespace);
@@ -144,9 +152,9 @@ export class DocumentIngestor {
       removed: written.removed.labels,
       addedLabels: written.stored.map((s) => s.label),
       addedVectors: written.stored.map((s) => vectors[s.ord]!),
+      addedTexts: written.stored.map((s) => byOrd.get(s.ord)!.text),
     });
     onProgress(1);
-    const byOrd = new Map(chunks.map((c) => [c.index, c]));
     return {
       document: written.document,
       chunks: written.stored

@@ -7,6 +7,7 @@
  * synchronous, so an evicted index finishes the query it is serving.
  */
 import type { VectorIndex } from '../index/vector-index.js';
+import type { LexicalIndex } from '../search/lexical-index.js';
 
 /** A resident index of one tenant's namespace. */
 export interface CachedIndex {
@@ -14,6 +15,8 @@ export interface CachedIndex {
   readonly tenantId: string;
   readonly namespaceId: string;
   index: VectorIndex;
+  /** BM25 over the same chunks, at the same generation; absent until built or loaded. */
+  lexical?: LexicalIndex | undefined;
   /** Changed in memory since it was last persisted. */
   dirty: boolean;
 }
@@ -50,7 +53,7 @@ export class IndexCache {
   /** Adds or replaces an entry, then evicts others past the budget. */
   set(entry: CachedIndex): void {
     this.delete(entry.key);
-    const bytes = entry.index.sizeBytes;
+    const bytes = entryBytes(entry);
     this.#entries.set(entry.key, { entry, bytes });
     this.#bytes += bytes;
     this.evictPast(entry.key);
@@ -60,7 +63,7 @@ export class IndexCache {
   resized(entry: CachedIndex): void {
     const slot = this.#entries.get(entry.key);
     if (!slot || slot.entry !== entry) return;
-    const bytes = entry.index.sizeBytes;
+    const bytes = entryBytes(entry);
     this.#bytes += bytes - slot.bytes;
     slot.bytes = bytes;
     this.evictPast(entry.key);
@@ -104,4 +107,8 @@ export class IndexCache {
     }
     // A single index larger than the whole budget stays until the next one arrives.
   }
+}
+
+function entryBytes(entry: CachedIndex): number {
+  return entry.index.sizeBytes + (entry.lexical?.sizeBytes ?? 0);
 }

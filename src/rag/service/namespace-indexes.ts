@@ -12,7 +12,8 @@ import { artifactKey, tenantArtifactPrefix } from '../../storage/artifact-key.js
 import { chooseIndexKind, createVectorIndex, HNSW_THRESHOLD, loadVectorIndex } from '../index/create-vector-index.js';
 import { readIndexHeader } from '../index/index-format.js';
 import type { VectorIndex } from '../index/vector-index.js';
-import { namespaceEmbeddings } from '../storage/document-records.js';
+import { LexicalIndex } from '../search/lexical-index.js';
+import { namespaceEmbeddings, namespaceTexts } from '../storage/document-records.js';
 import { decodeEmbeddingInto } from '../storage/embedding-codec.js';
 import type { RagWorkerPool } from '../worker/rag-worker-pool.js';
 import { type CachedIndex, IndexCache, indexCacheKey } from './index-cache.js';
@@ -33,6 +34,14 @@ export interface IndexWrite {
   removed: readonly number[];
   addedLabels: readonly number[];
   addedVectors: readonly Float32Array[];
+  /** The added chunks' texts, for the lexical index (without them a resident lexical index is dropped). */
+  addedTexts?: readonly string[];
+}
+
+/** A namespace's resident indexes. `lexical` is absent while it is being built: use Postgres full-text search then. */
+export interface NamespaceIndexSet {
+  vector: VectorIndex;
+  lexical: LexicalIndex | undefined;
 }
 
 /** Wiring and tuning. */
@@ -50,6 +59,12 @@ export interface NamespaceIndexesOptions {
 }
 
 const INDEX_FILE = 'index.tmvx';
+const LEXICAL_FILE = 'lexical.tmlx';
+
+/** The artifact key of a namespace's lexical index at one generation (next to the vector index). */
+export function lexicalArtifactKey(tenantId: string, namespaceId: string, generation: number): string {
+  return artifactKey({ tenantId, kind: 'indexes', name: namespaceId, version: generation, file: LEXICAL_FILE });
+}
 
 /** The artifact key of a namespace's index at one generation. */
 export function indexArtifactKey(tenantId: string, namespaceId: string, generation: number): string {
@@ -65,6 +80,7 @@ export function indexArtifactPrefix(tenantId: string, namespaceId: string): stri
 export class NamespaceIndexes {
   readonly #cache: IndexCache;
   readonly #flights = new Map<string, Promise<CachedIndex>>();
+  readonly #lexicalFlights = new Set<string>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #writes = new Set<Promise<void>>();
   /** Newest generation written per namespace by this process. */
@@ -94,17 +110,31 @@ export class NamespaceIndexes {
 
   /** The namespace's index at (at least) the given generation, loading or rebuilding it if needed. */
   async acquire(tenantId: string, ns: IndexedNamespace): Promise<VectorIndex> {
+    return (await this.acquireSet(tenantId, ns)).vector;
+  }
+
+  /**
+   * The namespace's vector index and, when resident at the same generation, its
+   * lexical index. A missing lexical index is built in the background.
+   */
+  async acquireSet(tenantId: string, ns: IndexedNamespace): Promise<NamespaceIndexSet> {
+    const entry = await this.#acquireEntry(tenantId, ns);
+    const lexical = entry.lexical && entry.lexical.generation === entry.index.generation ? entry.lexical : undefined;
+    if (!lexical && this.#cache.peek(entry.key) === entry) this.#buildLexical(entry);
+    return { vector: entry.index, lexical };
+  }
+
+  async #acquireEntry(tenantId: string, ns: IndexedNamespace): Promise<CachedIndex> {
     const key = indexCacheKey(tenantId, ns.id);
     const entry = this.#cache.get(key);
-    if (entry && entry.index.generation >= ns.generation && entry.index.dimension === ns.dimension) return entry.index;
+    if (entry && entry.index.generation >= ns.generation && entry.index.dimension === ns.dimension) return entry;
     let flight = this.#flights.get(key);
     if (!flight) {
       flight = this.#load(tenantId, ns).finally(() => this.#flights.delete(key));
       this.#flights.set(key, flight);
     }
-    const loaded = await flight;
     // A load that raced a newer write is still the best we have; the next query reloads.
-    return loaded.index;
+    return flight;
   }
 
   /** Whether the namespace's index is resident (tests, benchmarks). */
@@ -124,6 +154,13 @@ export class NamespaceIndexes {
       entry.index.remove(write.removed);
       if (write.addedLabels.length > 0) entry.index.add(write.addedLabels, write.addedVectors);
       entry.index.generation = write.generation;
+      if (entry.lexical && (write.addedTexts?.length ?? 0) === write.addedLabels.length) {
+        entry.lexical.remove(write.removed);
+        if (write.addedLabels.length > 0) entry.lexical.add(write.addedLabels, write.addedTexts ?? []);
+        entry.lexical.generation = write.generation;
+      } else {
+        entry.lexical = undefined;
+      }
       entry.dirty = true;
       this.#cache.resized(entry);
       this.#gauge();
@@ -195,23 +232,34 @@ export class NamespaceIndexes {
 
   async #load(tenantId: string, ns: IndexedNamespace): Promise<CachedIndex> {
     const key = indexCacheKey(tenantId, ns.id);
-    const index = (await this.#fromArtifact(tenantId, ns)) ?? (await this.#rebuild(tenantId, ns));
-    const entry: CachedIndex = { key, tenantId, namespaceId: ns.id, index, dirty: false };
+    const fromArtifact = await this.#fromArtifact(tenantId, ns);
+    const { index, lexical } = fromArtifact ?? (await this.#rebuild(tenantId, ns));
+    const entry: CachedIndex = { key, tenantId, namespaceId: ns.id, index, lexical, dirty: false };
     this.#cache.set(entry);
     this.#gauge();
     return entry;
   }
 
-  async #fromArtifact(tenantId: string, ns: IndexedNamespace): Promise<VectorIndex | undefined> {
+  async #fromArtifact(tenantId: string, ns: IndexedNamespace): Promise<{ index: VectorIndex; lexical: LexicalIndex | undefined } | undefined> {
     const artifact = indexArtifactKey(tenantId, ns.id, ns.generation);
+    const lexicalKey = lexicalArtifactKey(tenantId, ns.id, ns.generation);
     let bytes: Uint8Array | null;
+    let lexicalBytes: Uint8Array | null = null;
     try {
-      bytes = await this.o.artifacts.get(artifact);
+      [bytes, lexicalBytes] = await Promise.all([this.o.artifacts.get(artifact), this.o.artifacts.get(lexicalKey).catch(() => null)]);
     } catch (err) {
       this.#corrupt(artifact, err);
       return undefined;
     }
     if (!bytes) return undefined;
+    let lexical: LexicalIndex | undefined;
+    try {
+      // A missing or unreadable lexical file only costs a background rebuild; Postgres full-text search serves meanwhile.
+      if (lexicalBytes) lexical = LexicalIndex.load(lexicalBytes);
+      if (lexical && lexical.generation !== ns.generation) lexical = undefined;
+    } catch (err) {
+      this.#corrupt(lexicalKey, err);
+    }
     try {
       const header = readIndexHeader(bytes);
       if (header.generation !== ns.generation || header.dimension !== ns.dimension) {
@@ -220,7 +268,7 @@ export class NamespaceIndexes {
       }
       const index = loadVectorIndex(bytes);
       this.o.metrics.indexLoads.inc({ source: 'artifact' });
-      return index;
+      return { index, lexical };
     } catch (err) {
       this.#corrupt(artifact, err);
       return undefined;
@@ -233,13 +281,19 @@ export class NamespaceIndexes {
   }
 
   /** Reads the namespace's embeddings under RLS and builds the index in a worker, then persists it. */
-  async #rebuild(tenantId: string, ns: IndexedNamespace): Promise<VectorIndex> {
+  async #rebuild(tenantId: string, ns: IndexedNamespace): Promise<{ index: VectorIndex; lexical: LexicalIndex }> {
     const { rows, generation } = await this.o.db.withTenant(tenantId, async (tx) => {
       // Read the generation in the same transaction as the rows, so the pair is consistent.
       const g = await tx.query<{ generation: number | string }>('select generation from rag_namespaces where id = $1', [ns.id]);
       return { rows: await namespaceEmbeddings(tx, ns.id), generation: Number(g.rows[0]?.generation ?? ns.generation) };
     });
     this.o.metrics.indexLoads.inc({ source: 'rebuild' });
+    const lexical = LexicalIndex.build(
+      generation,
+      rows.map((r) => r.label),
+      rows.map((r) => r.text),
+    );
+    const lexicalBytes = lexical.serialize();
     let index: VectorIndex;
     if (rows.length === 0) {
       index = createVectorIndex({ dimension: ns.dimension, generation, kind: 'exact' });
@@ -252,21 +306,21 @@ export class NamespaceIndexes {
       });
       const bytes = await this.o.pool.buildIndex({ dimension: ns.dimension, generation, ids, vectors, hnswThreshold: this.#threshold });
       index = loadVectorIndex(bytes);
-      this.#track(this.#put(tenantId, ns.id, generation, bytes));
-      return index;
+      this.#track(this.#put(tenantId, ns.id, generation, bytes, lexicalBytes));
+      return { index, lexical };
     }
-    this.#track(this.#put(tenantId, ns.id, generation, index.serialize()));
-    return index;
+    this.#track(this.#put(tenantId, ns.id, generation, index.serialize(), lexicalBytes));
+    return { index, lexical };
   }
 
   async #upgrade(tenantId: string, ns: IndexedNamespace): Promise<void> {
     const key = indexCacheKey(tenantId, ns.id);
     try {
-      const index = await this.#rebuild(tenantId, ns);
+      const { index, lexical } = await this.#rebuild(tenantId, ns);
       const current = this.#cache.peek(key);
       // Swap only if nothing newer arrived meanwhile; otherwise the next write or query sorts it out.
       if (current && current.index.generation === index.generation) {
-        this.#cache.set({ key, tenantId, namespaceId: ns.id, index, dirty: false });
+        this.#cache.set({ key, tenantId, namespaceId: ns.id, index, lexical, dirty: false });
         this.#cancelTimer(key);
         this.#gauge();
       } else if (current?.dirty) {
@@ -292,21 +346,26 @@ export class NamespaceIndexes {
   async #persist(entry: CachedIndex): Promise<void> {
     const generation = entry.index.generation;
     const bytes = entry.index.serialize();
-    await this.#put(entry.tenantId, entry.namespaceId, generation, bytes);
+    const lexical = entry.lexical?.generation === generation ? entry.lexical.serialize() : undefined;
+    await this.#put(entry.tenantId, entry.namespaceId, generation, bytes, lexical);
     if (entry.index.generation === generation) entry.dirty = false;
   }
 
   /** Writes one generation and deletes the older ones; failures are logged (Postgres stays the truth). */
-  async #put(tenantId: string, namespaceId: string, generation: number, bytes: Uint8Array): Promise<void> {
+  async #put(tenantId: string, namespaceId: string, generation: number, bytes: Uint8Array, lexicalBytes?: Uint8Array): Promise<void> {
     if (this.#closed) return;
     const cacheKey = indexCacheKey(tenantId, namespaceId);
     // Writes of one namespace can finish out of order (write-back, rebuild, upgrade): an older one never outlives a newer.
     if (generation < (this.#newestWritten.get(cacheKey) ?? -1)) return;
     try {
       const key = indexArtifactKey(tenantId, namespaceId, generation);
+      const lexicalKey = lexicalArtifactKey(tenantId, namespaceId, generation);
+      // The lexical file first: a reader that finds the vector file at this generation finds both.
+      if (lexicalBytes) await this.o.artifacts.put(lexicalKey, lexicalBytes);
       await this.o.artifacts.put(key, bytes);
       if (generation < (this.#newestWritten.get(cacheKey) ?? -1)) {
         await this.o.artifacts.delete(key);
+        if (lexicalBytes) await this.o.artifacts.delete(lexicalKey);
         return;
       }
       this.#newestWritten.set(cacheKey, generation);
@@ -323,6 +382,31 @@ export class NamespaceIndexes {
         error: err instanceof Error ? err.message : String(err),
       });
     }
+  }
+
+  /** Builds a resident entry's missing lexical index from Postgres in the background, if the generation still matches. */
+  #buildLexical(entry: CachedIndex): void {
+    if (this.#lexicalFlights.has(entry.key) || this.#closed) return;
+    this.#lexicalFlights.add(entry.key);
+    const work = (async () => {
+      const { rows, generation } = await this.o.db.withTenant(entry.tenantId, async (tx) => {
+        const g = await tx.query<{ generation: number | string }>('select generation from rag_namespaces where id = $1', [entry.namespaceId]);
+        return { rows: await namespaceTexts(tx, entry.namespaceId), generation: Number(g.rows[0]?.generation ?? -1) };
+      });
+      if (this.#cache.peek(entry.key) !== entry || entry.index.generation !== generation || entry.lexical?.generation === generation) return;
+      entry.lexical = LexicalIndex.build(
+        generation,
+        rows.map((r) => r.label),
+        rows.map((r) => r.text),
+      );
+      this.#cache.resized(entry);
+      this.#gauge();
+      entry.dirty = true;
+      this.#scheduleWriteBack(entry);
+    })()
+      .catch((err: unknown) => this.o.log?.('warn', 'could not build a lexical index; full-text search serves meanwhile', { key: entry.key, error: String(err) }))
+      .finally(() => this.#lexicalFlights.delete(entry.key));
+    this.#track(work);
   }
 
   #track(work: Promise<void>): void {

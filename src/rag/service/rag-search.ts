@@ -13,11 +13,14 @@ import { answerExtractively } from '../answers/extractive-answerer.js';
 import { buildGroundedPrompt } from '../answers/grounded-prompt.js';
 import { type MetadataFilter, matchesMetadataFilter, parseMetadataFilter } from '../search/metadata-filter.js';
 import { reciprocalRankFusion } from '../search/reciprocal-rank-fusion.js';
+import type { InvalidationBus } from '../../serving/invalidation-bus.js';
+import { usesSearchOperators } from '../search/lexical-index.js';
 import { chunksByLabel, documentMetadata, labelsOfDocuments, lexicalSearch } from '../storage/document-records.js';
 import { findNamespace, type NamespaceRecord } from '../storage/namespace-records.js';
 import { chunkIdOf } from './document-ingestor.js';
 import type { Embedders } from './embedders.js';
 import type { NamespaceIndexes } from './namespace-indexes.js';
+import { NamespaceRecordCache } from './namespace-record-cache.js';
 import type { RagMetrics } from './rag-metrics.js';
 
 /** How results are found: embeddings, words, or both fused. */
@@ -37,7 +40,7 @@ export interface SearchResult {
   chunkId: string;
   page: number;
   text: string;
-  /** Fused RRF score (hybrid), cosine similarity (vector) or ts_rank_cd (lexical). */
+  /** Fused RRF score (hybrid), cosine similarity (vector), or BM25 (lexical; `ts_rank_cd` for operator queries). */
   score: number;
   metadata: Record<string, unknown>;
   headingPath: string[];
@@ -59,11 +62,21 @@ export interface ChatAnswer {
 /** Hard upper bound on topK, so one request cannot ask for a whole namespace. */
 export const MAX_TOP_K = 100;
 
+/** A query retries at most this often when its index turns out older than the rows (then serves what it has). */
+const MAX_ATTEMPTS = 2;
+
+/** One pass of a search: results, or why it must look again. */
+type SearchOutcome =
+  | { kind: 'done'; results: SearchResult[] }
+  | { kind: 'namespace-gone' }
+  | { kind: 'stale-index'; generation: number; results: SearchResult[] };
+
 /** Hybrid fusion looks at this many candidates per list for every result returned. */
 const CANDIDATES_PER_RESULT = 2;
 
 export interface RagSearchOptions {
   db: Db;
+  bus: InvalidationBus;
   embedders: Embedders;
   indexes: NamespaceIndexes;
   metrics: RagMetrics;
@@ -73,7 +86,16 @@ export interface RagSearchOptions {
 
 /** Searches and answers for every tenant, one tenant per call. */
 export class RagSearch {
-  constructor(private readonly o: RagSearchOptions) {}
+  readonly #records = new NamespaceRecordCache();
+  readonly #unsubscribe: () => void;
+
+  constructor(private readonly o: RagSearchOptions) {
+    this.#unsubscribe = o.bus.subscribe((event) => {
+      if (event.type === 'tenant-purged') this.#records.forgetTenant(event.tenantId);
+      // A deleted namespace is announced with the largest generation.
+      else if (event.type === 'index-changed' && event.generation === Number.MAX_SAFE_INTEGER) this.#records.forget(event.tenantId, event.namespace);
+    });
+  }
 
   /** Ranked chunks of the caller's namespace. */
   async search(tenantId: string, namespace: string, request: SearchRequest): Promise<SearchResult[]> {
@@ -82,35 +104,78 @@ export class RagSearch {
     if (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K) throw errors.validation(`topK: an integer from 1 to ${MAX_TOP_K}`);
     if (request.query.trim() === '') throw errors.validation('query: must not be empty');
     const filter = parseMetadataFilter(request.filter);
+    this.o.metrics.queries.inc({ mode });
+    let ns = await this.#namespace(tenantId, namespace, false);
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.#searchOnce(tenantId, ns, request.query, topK, mode, filter);
+      if (outcome.kind === 'done') return outcome.results;
+      // The namespace was deleted (or replaced) since it was cached, or the index was older than the rows: look again.
+      if (outcome.kind === 'namespace-gone') {
+        this.#records.forget(tenantId, ns.id);
+        ns = await this.#namespace(tenantId, namespace, true);
+      } else {
+        ns = { ...ns, generation: outcome.generation };
+        this.#records.remember(tenantId, ns);
+        if (attempt >= MAX_ATTEMPTS) return outcome.results;
+      }
+    }
+  }
+
+  /** Forgets a cached namespace record (deleted here). */
+  forgetNamespace(tenantId: string, namespaceId: string): void {
+    this.#records.forget(tenantId, namespaceId);
+  }
+
+  /** Stops listening to the bus. */
+  close(): void {
+    this.#unsubscribe();
+  }
+
+  async #namespace(tenantId: string, name: string, fresh: boolean): Promise<NamespaceRecord> {
+    const cached = fresh ? undefined : this.#records.get(tenantId, name);
+    if (cached) return cached;
+    const ns = await this.o.db.withTenant(tenantId, (tx) => findNamespace(tx, name));
+    this.#records.remember(tenantId, ns);
+    return ns;
+  }
+
+  async #searchOnce(tenantId: string, ns: NamespaceRecord, query: string, topK: number, mode: SearchMode, filter: MetadataFilter): Promise<SearchOutcome> {
     const filtered = Object.keys(filter).length > 0;
     const candidates = mode === 'hybrid' ? topK * CANDIDATES_PER_RESULT : topK;
-    this.o.metrics.queries.inc({ mode });
+    const indexes = await this.o.indexes.acquireSet(tenantId, ns);
+    const memoryLexical = mode !== 'vector' && indexes.lexical && !usesSearchOperators(query) ? indexes.lexical : undefined;
+    const sqlLexical = mode !== 'vector' && !memoryLexical;
 
-    const first = await this.o.db.withTenant(tenantId, async (tx) => {
-      const ns = await findNamespace(tx, namespace);
-      let allowedDocs: string[] | undefined;
-      let allowedLabels: Set<number> | undefined;
-      if (filtered) {
-        allowedDocs = (await documentMetadata(tx, ns.id)).filter((d) => matchesMetadataFilter(d.metadata, filter as MetadataFilter)).map((d) => d.id);
-        if (mode !== 'lexical') allowedLabels = new Set(await labelsOfDocuments(tx, ns.id, allowedDocs));
-      }
-      const lexical = mode === 'vector' ? [] : await lexicalSearch(tx, ns.id, request.query, candidates, allowedDocs);
-      return { ns, allowedLabels, lexical };
-    });
-    const { ns, allowedLabels, lexical } = first;
+    let allowedLabels: Set<number> | undefined;
+    let lexical: Array<{ id: number; score: number }> = [];
+    if (filtered || sqlLexical) {
+      // Metadata filters and operator queries need the database before ranking; plain queries do not.
+      const first = await this.o.db.withTenant(tenantId, async (tx) => {
+        let allowedDocs: string[] | undefined;
+        let labels: Set<number> | undefined;
+        if (filtered) {
+          allowedDocs = (await documentMetadata(tx, ns.id)).filter((d) => matchesMetadataFilter(d.metadata, filter)).map((d) => d.id);
+          labels = new Set(await labelsOfDocuments(tx, ns.id, allowedDocs));
+        }
+        return { labels, lexical: sqlLexical ? await lexicalSearch(tx, ns.id, query, candidates, allowedDocs) : [] };
+      });
+      allowedLabels = first.labels;
+      lexical = first.lexical;
+    }
+    const allow = allowedLabels ? (id: number) => allowedLabels.has(id) : undefined;
+    if (memoryLexical && (!allowedLabels || allowedLabels.size > 0)) lexical = memoryLexical.search(query, candidates, allow);
 
     let vector: Array<{ id: number; score: number }> = [];
     if (mode !== 'lexical' && (!allowedLabels || allowedLabels.size > 0)) {
-      const [q] = await this.o.embedders.embed(ns.embedder, [request.query]);
-      const index = await this.o.indexes.acquire(tenantId, ns);
-      vector = index.search(q!, candidates, allowedLabels ? (id) => allowedLabels.has(id) : undefined);
+      const [q] = await this.o.embedders.embed(ns.embedder, [query]);
+      vector = indexes.vector.search(q!, candidates, allow);
     }
 
     const ranked: Array<{ id: number; score: number }> =
       mode === 'hybrid'
         ? reciprocalRankFusion([vector, lexical], { limit: topK }).map((h) => ({ id: h.id, score: h.score }))
         : (mode === 'vector' ? vector : lexical).slice(0, topK);
-    return this.#hydrate(tenantId, ns, ranked);
+    return this.#hydrate(tenantId, ns, indexes.vector.generation, ranked);
   }
 
   /** Answers a question from the namespace: extractive, or generated from the retrieved chunks when a chat model is configured. */
@@ -158,12 +223,14 @@ export class RagSearch {
   }
 
   /** Re-reads ranked labels under RLS, in rank order; a label that does not come back is dropped and alarmed. */
-  async #hydrate(tenantId: string, ns: NamespaceRecord, ranked: Array<{ id: number; score: number }>): Promise<SearchResult[]> {
-    if (ranked.length === 0) return [];
+  async #hydrate(tenantId: string, ns: NamespaceRecord, indexGeneration: number, ranked: Array<{ id: number; score: number }>): Promise<SearchOutcome> {
+    // One transaction: the namespace's generation (is it still there, was the index current?) and the hits by label.
     const { rows, generation } = await this.o.db.withTenant(tenantId, async (tx) => {
       const g = await tx.query<{ generation: number | string }>('select generation from rag_namespaces where id = $1', [ns.id]);
-      return { rows: await chunksByLabel(tx, ns.id, ranked.map((r) => r.id)), generation: Number(g.rows[0]?.generation ?? -1) };
+      if (g.rows.length === 0) return { rows: [], generation: undefined };
+      return { rows: await chunksByLabel(tx, ns.id, ranked.map((r) => r.id)), generation: Number(g.rows[0]!.generation) };
     });
+    if (generation === undefined) return { kind: 'namespace-gone' };
     const byLabel = new Map(rows.map((r) => [r.label, r]));
     const out: SearchResult[] = [];
     const missing: number[] = [];
@@ -185,7 +252,7 @@ export class RagSearch {
       });
     }
     // A concurrent delete (the generation moved) explains a missing row; anything else is an isolation failure upstream.
-    if (missing.length > 0 && generation === ns.generation) {
+    if (missing.length > 0 && generation === indexGeneration) {
       this.o.metrics.isolationAlarms.inc(missing.length);
       this.o.log?.('error', 'ISOLATION ALARM: index hits not visible to the tenant under RLS were dropped', {
         tenantId,
@@ -193,7 +260,7 @@ export class RagSearch {
         labels: missing.slice(0, 20),
       });
     }
-    return out;
+    return generation > indexGeneration ? { kind: 'stale-index', generation, results: out } : { kind: 'done', results: out };
   }
 }
 

@@ -10,7 +10,7 @@ import { errors } from '../../errors.js';
 import type { ArtifactStore } from '../../storage/artifact-store.js';
 import { tenantArtifactPrefix } from '../../storage/artifact-key.js';
 import { namespaceFromModel } from '../openai/openai-protocol.js';
-import { chunksOfDocument, type DocumentRecord, findDocument, listDocuments } from '../storage/document-records.js';
+import { chunksOfDocument, type DocumentRecord, documentBytesUsed, findDocument, listDocuments } from '../storage/document-records.js';
 import {
   deleteNamespace,
   findNamespace,
@@ -20,7 +20,7 @@ import {
   type NamespaceStats,
   namespaceStats,
 } from '../storage/namespace-records.js';
-import { chunkIdOf, type DocumentIngestor, type IngestInput, type IngestResult } from './document-ingestor.js';
+import { chunkIdOf, type DocumentIngestor, type StorageCheck, type IngestInput, type IngestResult } from './document-ingestor.js';
 import type { EmbedderRequest, Embedders } from './embedders.js';
 import type { IngestJob, IngestJobs } from './ingest-jobs.js';
 import type { NamespaceIndexes } from './namespace-indexes.js';
@@ -77,6 +77,8 @@ export interface RagServiceOptions {
   search: RagSearch;
   /** Uploads larger than this go to a background job. */
   syncIngestMaxBytes: number;
+  /** The storage quota check (429 `quota_exceeded`); none in tests that build the domain alone. */
+  checkStorage?: StorageCheck;
 }
 
 /** Facade of the RAG domain for the HTTP layer. */
@@ -126,6 +128,7 @@ export class RagService {
       await deleteNamespace(tx, name);
       return { ns: found, stats: counted };
     });
+    this.o.search.forgetNamespace(tenantId, ns.id);
     await this.o.indexes.dropNamespace(tenantId, ns.id);
     await this.o.artifacts.deletePrefix(`${tenantArtifactPrefix(tenantId)}rag-uploads/${ns.id}/`);
     return { deleted: stats };
@@ -134,7 +137,11 @@ export class RagService {
   /** Stores a document now (small) or queues a job for it (larger than the inline limit). */
   async upload(tenantId: string, namespace: string, input: IngestInput): Promise<UploadOutcome> {
     if (input.bytes.byteLength === 0) throw errors.validation('document is empty');
-    if (input.bytes.byteLength > this.o.syncIngestMaxBytes) return { kind: 'queued', job: await this.o.jobs.enqueue(tenantId, namespace, input) };
+    if (input.bytes.byteLength > this.o.syncIngestMaxBytes) {
+      // Refused before the upload is parked; the job checks again before the document becomes visible.
+      await this.o.checkStorage?.(tenantId, input.bytes.byteLength);
+      return { kind: 'queued', job: await this.o.jobs.enqueue(tenantId, namespace, input) };
+    }
     return { kind: 'stored', result: await this.o.ingestor.ingest(tenantId, namespace, input) };
   }
 
@@ -156,6 +163,11 @@ export class RagService {
 
   async deleteDocument(tenantId: string, namespace: string, documentId: string): Promise<void> {
     await this.o.ingestor.deleteDocument(tenantId, namespace, documentId);
+  }
+
+  /** Bytes of the tenant's uploaded documents: the `documents` source of the storage quota. */
+  async documentBytesUsed(tenantId: string): Promise<number> {
+    return this.o.db.withTenant(tenantId, (tx) => documentBytesUsed(tx));
   }
 
   /**

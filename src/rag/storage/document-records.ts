@@ -251,11 +251,23 @@ export async function labelsOfDocuments(tx: Tx, namespaceId: string, documentIds
   return res.rows.map((r) => Number(r.label));
 }
 
-/** Every label and embedding of the namespace, for an index rebuild. */
-export async function namespaceEmbeddings(tx: Tx, namespaceId: string): Promise<Array<{ label: number; embedding: Uint8Array }>> {
-  const res = await tx.query<{ label: number | string; embedding: Uint8Array }>(
-    'select label, embedding from rag_chunks where namespace_id = $1 order by label',
+/** Every label, embedding and text of the namespace, for an index rebuild. */
+export async function namespaceEmbeddings(tx: Tx, namespaceId: string): Promise<Array<{ label: number; embedding: Uint8Array; text: string }>> {
+  const res = await tx.query<{ label: number | string; embedding: Uint8Array; text: string }>(
+    'select label, embedding, text from rag_chunks where namespace_id = $1 order by label',
     [namespaceId],
   );
-  return res.rows.map((r) => ({ label: Number(r.label), embedding: r.embedding }));
+  return res.rows.map((r) => ({ label: Number(r.label), embedding: r.embedding, text: r.text }));
+}
+
+/** Every label and text of the namespace, for a lexical index rebuild. */
+export async function namespaceTexts(tx: Tx, namespaceId: string): Promise<Array<{ label: number; text: string }>> {
+  const res = await tx.query<{ label: number | string; text: string }>('select label, text from rag_chunks where namespace_id = $1 order by label', [namespaceId]);
+  return res.rows.map((r) => ({ label: Number(r.label), text: r.text }));
+}
+
+/** Bytes of the tenant's uploaded documents (all namespaces), for the storage quota. */
+export async function documentBytesUsed(tx: Tx): Promise<number> {
+  const res = await tx.query<{ bytes: number | string | null }>('select sum(size_bytes) as bytes from rag_documents');
+  return Number(res.rows[0]?.bytes ?? 0);
 }

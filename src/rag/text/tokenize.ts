@@ -42,9 +42,21 @@ export function stem(word: string): string {
   return word;
 }
 
+/** Stems of recent words: ingestion and lexical indexing stem the same few thousand words over and over. */
+const stemCache = new Map<string, string>();
+const STEM_CACHE_MAX = 50_000;
+
 /** Stemmed content words (stopwords removed): the terms used for matching. */
 export function terms(text: string): string[] {
   const out: string[] = [];
-  for (const w of words(text)) if (!STOPWORDS.has(w)) out.push(stem(w));
+  for (const w of words(text)) {
+    if (STOPWORDS.has(w)) continue;
+    let s = stemCache.get(w);
+    if (s === undefined) {
+      if (stemCache.size >= STEM_CACHE_MAX) stemCache.clear();
+      stemCache.set(w, (s = stem(w)));
+    }
+    out.push(s);
+  }
   return out;
 }

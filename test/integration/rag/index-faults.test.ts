@@ -13,7 +13,8 @@ import type { Db } from '../../../src/db/db.js';
 import { buildApp } from '../../../src/http/app.js';
 import { createPlatform, type Platform } from '../../../src/platform.js';
 import { readIndexHeader } from '../../../src/rag/index/index-format.js';
-import { indexArtifactKey } from '../../../src/rag/service/namespace-indexes.js';
+import { LexicalIndex } from '../../../src/rag/search/lexical-index.js';
+import { indexArtifactKey, lexicalArtifactKey } from '../../../src/rag/service/namespace-indexes.js';
 import { scanAllTablesFor } from '../../support/scan-tenant.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 import { TEST_ADMIN_KEY } from '../../support/test-platform.js';
@@ -86,7 +87,14 @@ describe('index files are rebuilt from Postgres', () => {
       assert.equal(header.generation, generation);
       assert.equal(header.kind, ns === 'large' ? 'hnsw' : 'exact');
       assert.equal(header.count, ns === 'large' ? 90 : 9);
-      assert.deepEqual(await platform.artifacts.list(`tenants/${tenantId}/indexes/${id}/`), [indexArtifactKey(tenantId, id, generation)], 'older generations are deleted');
+      assert.deepEqual(
+        (await platform.artifacts.list(`tenants/${tenantId}/indexes/${id}/`)).sort(),
+        [indexArtifactKey(tenantId, id, generation), lexicalArtifactKey(tenantId, id, generation)].sort(),
+        'older generations are deleted; the lexical index sits next to the vector index',
+      );
+      const lexical = LexicalIndex.load((await platform.artifacts.get(lexicalArtifactKey(tenantId, id, generation)))!);
+      assert.equal(lexical.generation, generation);
+      assert.equal(lexical.size, header.count);
     });
 
     test(`${ns}: a deleted index file is rebuilt on the next query with the same results`, async () => {

@@ -1,0 +1,233 @@
+/**
+ * In-memory BM25 over a namespace's chunk texts, kept next to the vector index
+ * so a plain query ranks words without a database round trip. Terms are the
+ * RAG tokenizer's (`terms()`: NFKC, lower case, stopwords out, light stemming).
+ * Queries with web-search operators (quotes, `-word`, `or`) are not served
+ * here: the caller uses Postgres full-text search for their strict meaning.
+ *
+ * Postings are flat `[slot, tf, slot, tf, …]` lists per term; a removed chunk
+ * leaves a dead slot that queries skip, and the lists are compacted once dead
+ * slots outnumber live ones.
+ */
+import { terms } from '../text/tokenize.js';
+
+/** A scored chunk label. */
+export interface LexicalHit {
+  id: number;
+  score: number;
+}
+
+const K1 = 1.2;
+const B = 0.75;
+const MAGIC = 0x584c4d54; // "TMLX" little-endian
+const FORMAT_VERSION = 1;
+const HEADER_BYTES = 32;
+
+/** Whether a query uses web-search syntax (phrases, negation, `or`) that BM25 here would not honour. */
+export function usesSearchOperators(query: string): boolean {
+  return /["“”]/.test(query) || /(^|\s)-\S/.test(query) || /(^|\s)or(\s|$)/i.test(query);
+}
+
+/** A namespace's inverted index. */
+export class LexicalIndex {
+  generation: number;
+  #labels: number[] = [];
+  #lengths: number[] = [];
+  readonly #slotOf = new Map<number, number>();
+  readonly #postings = new Map<string, number[] | Uint32Array>();
+  #postingEntries = 0;
+  #totalLength = 0;
+  #dead = 0;
+
+  constructor(generation = 0) {
+    this.generation = generation;
+  }
+
+  /** Builds an index over parallel arrays of labels and texts. */
+  static build(generation: number, labels: readonly number[], texts: readonly string[]): LexicalIndex {
+    const index = new LexicalIndex(generation);
+    index.add(labels, texts);
+    return index;
+  }
+
+  /** Live chunks. */
+  get size(): number {
+    return this.#slotOf.size;
+  }
+
+  /** An estimate of resident bytes (8 per array element, ~80 per term and per chunk). */
+  get sizeBytes(): number {
+    return this.#postingEntries * 16 + this.#postings.size * 80 + this.#labels.length * 96;
+  }
+
+  has(label: number): boolean {
+    return this.#slotOf.has(label);
+  }
+
+  /** Adds chunks; a label already present is replaced. */
+  add(labels: readonly number[], texts: readonly string[]): void {
+    this.remove(labels.filter((l) => this.#slotOf.has(l)));
+    labels.forEach((label, i) => {
+      const counts = new Map<string, number>();
+      const ts = terms(texts[i] ?? '');
+      for (const t of ts) counts.set(t, (counts.get(t) ?? 0) + 1);
+      const slot = this.#labels.length;
+      this.#labels.push(label);
+      this.#lengths.push(ts.length);
+      this.#slotOf.set(label, slot);
+      this.#totalLength += ts.length;
+      for (const [term, tf] of counts) {
+        let list = this.#postings.get(term);
+        if (!list) this.#postings.set(term, (list = []));
+        else if (list instanceof Uint32Array) this.#postings.set(term, (list = Array.from(list)));
+        (list as number[]).push(slot, tf);
+        this.#postingEntries++;
+      }
+    });
+  }
+
+  /** Removes chunks by label; unknown labels are ignored. Returns how many were removed. */
+  remove(labels: readonly number[]): number {
+    let n = 0;
+    for (const label of labels) {
+      const slot = this.#slotOf.get(label);
+      if (slot === undefined) continue;
+      this.#slotOf.delete(label);
+      this.#labels[slot] = -1;
+      this.#totalLength -= this.#lengths[slot]!;
+      this.#dead++;
+      n++;
+    }
+    if (this.#dead > 64 && this.#dead > this.#slotOf.size) this.#compact();
+    return n;
+  }
+
+  /** The `k` best chunks by BM25 (ties: smaller label first), optionally only labels passing `filter`. */
+  search(query: string, k: number, filter?: (label: number) => boolean): LexicalHit[] {
+    const n = this.#slotOf.size;
+    if (k <= 0 || n === 0) return [];
+    const avgLength = this.#totalLength / n || 1;
+    const scores = new Map<number, number>();
+    for (const term of new Set(terms(query))) {
+      const list = this.#postings.get(term);
+      if (!list) continue;
+      let df = 0;
+      for (let i = 0; i < list.length; i += 2) if (this.#labels[list[i]!]! >= 0) df++;
+      if (df === 0) continue;
+      const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+      for (let i = 0; i < list.length; i += 2) {
+        const slot = list[i]!;
+        const label = this.#labels[slot]!;
+        if (label < 0) continue;
+        const tf = list[i + 1]!;
+        const s = (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.#lengths[slot]!) / avgLength));
+        scores.set(slot, (scores.get(slot) ?? 0) + s);
+      }
+    }
+    const hits: LexicalHit[] = [];
+    for (const [slot, score] of scores) {
+      const id = this.#labels[slot]!;
+      if (!filter || filter(id)) hits.push({ id, score });
+    }
+    hits.sort((a, b) => b.score - a.score || a.id - b.id);
+    return hits.slice(0, k);
+  }
+
+  /** A compact binary form (labels, lengths, vocabulary, postings); integrity is the artifact store's seal. */
+  serialize(): Uint8Array {
+    this.#compact();
+    const vocabulary = [...this.#postings.keys()];
+    const vocabBytes = new TextEncoder().encode(vocabulary.join('\n'));
+    const n = this.#labels.length;
+    const size = HEADER_BYTES + n * 8 + n * 4 + vocabulary.length * 4 + this.#postingEntries * 8 + vocabBytes.length;
+    const out = new Uint8Array(size);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, MAGIC, true);
+    view.setUint32(4, FORMAT_VERSION, true);
+    view.setFloat64(8, this.generation, true);
+    view.setUint32(16, n, true);
+    view.setUint32(20, vocabulary.length, true);
+    view.setUint32(24, this.#postingEntries, true);
+    view.setUint32(28, vocabBytes.length, true);
+    let at = HEADER_BYTES;
+    for (const l of this.#labels) (view.setFloat64(at, l, true), (at += 8));
+    for (const l of this.#lengths) (view.setUint32(at, l, true), (at += 4));
+    for (const term of vocabulary) (view.setUint32(at, this.#postings.get(term)!.length / 2, true), (at += 4));
+    for (const term of vocabulary) for (const v of this.#postings.get(term)!) (view.setUint32(at, v, true), (at += 4));
+    out.set(vocabBytes, at);
+    return out;
+  }
+
+  /** Restores `serialize()` output; throws on anything malformed. */
+  static load(bytes: Uint8Array): LexicalIndex {
+    if (bytes.length < HEADER_BYTES) throw new Error('lexical index: too short');
+    const copy = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    const view = new DataView(copy.buffer, copy.byteOffset, copy.length);
+    if (view.getUint32(0, true) !== MAGIC || view.getUint32(4, true) !== FORMAT_VERSION) throw new Error('lexical index: bad magic or version');
+    const n = view.getUint32(16, true);
+    const termCount = view.getUint32(20, true);
+    const entries = view.getUint32(24, true);
+    const vocabLength = view.getUint32(28, true);
+    if (HEADER_BYTES + n * 12 + termCount * 4 + entries * 8 + vocabLength !== copy.length) throw new Error('lexical index: length mismatch');
+    const index = new LexicalIndex(view.getFloat64(8, true));
+    let at = HEADER_BYTES;
+    for (let i = 0; i < n; i++, at += 8) {
+      const label = view.getFloat64(at, true);
+      index.#labels.push(label);
+      index.#slotOf.set(label, i);
+    }
+    for (let i = 0; i < n; i++, at += 4) {
+      const len = view.getUint32(at, true);
+      index.#lengths.push(len);
+      index.#totalLength += len;
+    }
+    const counts = new Uint32Array(termCount);
+    for (let i = 0; i < termCount; i++, at += 4) counts[i] = view.getUint32(at, true);
+    const postingsAt = at;
+    at += entries * 8;
+    const vocabulary = termCount === 0 ? [] : new TextDecoder().decode(copy.subarray(at, at + vocabLength)).split('\n');
+    if (vocabulary.length !== termCount) throw new Error('lexical index: vocabulary mismatch');
+    const flat = new Uint32Array(copy.buffer.slice(copy.byteOffset + postingsAt, copy.byteOffset + postingsAt + entries * 8));
+    let p = 0;
+    vocabulary.forEach((term, i) => {
+      const len = counts[i]! * 2;
+      const list = flat.subarray(p, p + len);
+      for (let j = 0; j < len; j += 2) if (list[j]! >= n) throw new Error('lexical index: posting out of range');
+      index.#postings.set(term, list);
+      p += len;
+    });
+    if (p !== entries * 2) throw new Error('lexical index: postings mismatch');
+    index.#postingEntries = entries;
+    return index;
+  }
+
+  /** Drops dead slots and renumbers the live ones. */
+  #compact(): void {
+    if (this.#dead === 0) return;
+    const newSlot = new Int32Array(this.#labels.length).fill(-1);
+    const labels: number[] = [];
+    const lengths: number[] = [];
+    this.#labels.forEach((label, slot) => {
+      if (label < 0) return;
+      newSlot[slot] = labels.length;
+      this.#slotOf.set(label, labels.length);
+      labels.push(label);
+      lengths.push(this.#lengths[slot]!);
+    });
+    let entries = 0;
+    for (const [term, list] of this.#postings) {
+      const kept: number[] = [];
+      for (let i = 0; i < list.length; i += 2) {
+        const s = newSlot[list[i]!]!;
+        if (s >= 0) kept.push(s, list[i + 1]!);
+      }
+      if (kept.length === 0) this.#postings.delete(term);
+      else this.#postings.set(term, kept);
+      entries += kept.length / 2;
+    }
+    this.#labels = labels;
+    this.#lengths = lengths;
+    this.#postingEntries = entries;
+    this.#dead = 0;
+  }
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LexicalIndex, usesSearchOperators } from '../../../src/rag/search/lexical-index.js';
+
+const TEXTS = [
+  'The warranty lasts two years from the date of purchase.',
+  'Refunds are issued within fourteen days of a return.',
+  'Shipping is free for orders over fifty euros; shipped parcels are tracked.',
+  'Our warranty does not cover water damage.',
+];
+
+describe('LexicalIndex', () => {
+  it('ranks by BM25 over stemmed terms, ties by smaller label', () => {
+    const index = LexicalIndex.build(1, [10, 20, 30, 40], TEXTS);
+    const hits = index.search('how long is the warranty', 10);
+    // Both mention the warranty once; the shorter chunk ranks first (BM25 length normalisation).
+    assert.deepEqual(
+      hits.map((h) => h.id),
+      [40, 10],
+    );
+    assert.equal(index.search('refund', 1)[0]?.id, 20, 'stemming lets "refund" meet "Refunds"');
+    assert.equal(index.search('shipping', 1)[0]?.id, 30);
+    assert.deepEqual(index.search('pelican', 5), []);
+    // A document with more of the query's terms ranks above one with fewer.
+    assert.equal(index.search('warranty water damage', 1)[0]?.id, 40);
+  });
+
+  it('honours filters, removals and replacements', () => {
+    const index = LexicalIndex.build(1, [10, 20, 30, 40], TEXTS);
+    assert.deepEqual(
+      index.search('warranty', 5, (id) => id !== 10).map((h) => h.id),
+      [40],
+    );
+    assert.equal(index.remove([40, 999]), 1);
+    assert.deepEqual(
+      index.search('warranty', 5).map((h) => h.id),
+      [10],
+    );
+    index.add([10], ['flamingo pink']);
+    assert.deepEqual(index.search('warranty', 5), []);
+    assert.equal(index.search('flamingo', 5)[0]?.id, 10);
+    assert.equal(index.size, 3);
+  });
+
+  it('compacts after many removals and round-trips through serialize/load', () => {
+    const labels = Array.from({ length: 300 }, (_, i) => i);
+    const index = LexicalIndex.build(7, labels, labels.map((i) => `alpha item${i} ${i % 3 === 0 ? 'gamma' : 'delta'}`));
+    index.remove(labels.filter((i) => i >= 100));
+    const before = index.search('gamma alpha', 50);
+    assert.equal(before.length, 50);
+    assert.equal(index.search('gamma', 100).length, 34);
+    assert.ok(before.slice(0, 34).every((h) => h.id % 3 === 0), 'chunks with both terms first');
+    const loaded = LexicalIndex.load(index.serialize());
+    assert.equal(loaded.generation, 7);
+    assert.equal(loaded.size, 100);
+    assert.deepEqual(loaded.search('gamma alpha', 50), before);
+    loaded.add([500], ['gamma gamma']);
+    assert.equal(loaded.search('gamma', 1)[0]?.id, 500);
+  });
+
+  it('rejects damaged bytes', () => {
+    const bytes = LexicalIndex.build(1, [1, 2], ['one thing', 'two things']).serialize();
+    assert.throws(() => LexicalIndex.load(bytes.subarray(0, bytes.length - 3)), /length/);
+    const bad = bytes.slice();
+    bad[0] = 0;
+    assert.throws(() => LexicalIndex.load(bad), /magic/);
+  });
+
+  it('recognises web-search operators', () => {
+    assert.equal(usesSearchOperators('"exact phrase" here'), true);
+    assert.equal(usesSearchOperators('cats -dogs'), true);
+    assert.equal(usesSearchOperators('cats or dogs'), true);
+    assert.equal(usesSearchOperators('what is a well-known fact'), false);
+    assert.equal(usesSearchOperators('orders over fifty'), false);
+  });
+});
