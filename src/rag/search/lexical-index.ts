@@ -77,10 +77,11 @@ export class LexicalIndex {
       this.#slotOf.set(label, slot);
       this.#totalLength += ts.length;
       for (const [term, tf] of counts) {
-        let list = this.#postings.get(term);
-        if (!list) this.#postings.set(term, (list = []));
-        else if (list instanceof Uint32Array) this.#postings.set(term, (list = Array.from(list)));
-        (list as number[]).push(slot, tf);
+        const stored = this.#postings.get(term);
+        // Loaded postings are packed typed arrays; they become plain arrays on the first write.
+        const list: number[] = stored === undefined ? [] : stored instanceof Uint32Array ? Array.from(stored) : stored;
+        if (list !== stored) this.#postings.set(term, list);
+        list.push(slot, tf);
         this.#postingEntries++;
       }
     });
@@ -150,10 +151,17 @@ export class LexicalIndex {
     view.setUint32(24, this.#postingEntries, true);
     view.setUint32(28, vocabBytes.length, true);
     let at = HEADER_BYTES;
-    for (const l of this.#labels) (view.setFloat64(at, l, true), (at += 8));
-    for (const l of this.#lengths) (view.setUint32(at, l, true), (at += 4));
-    for (const term of vocabulary) (view.setUint32(at, this.#postings.get(term)!.length / 2, true), (at += 4));
-    for (const term of vocabulary) for (const v of this.#postings.get(term)!) (view.setUint32(at, v, true), (at += 4));
+    const u32 = (v: number) => {
+      view.setUint32(at, v, true);
+      at += 4;
+    };
+    for (const l of this.#labels) {
+      view.setFloat64(at, l, true);
+      at += 8;
+    }
+    for (const l of this.#lengths) u32(l);
+    for (const term of vocabulary) u32(this.#postings.get(term)!.length / 2);
+    for (const term of vocabulary) for (const v of this.#postings.get(term)!) u32(v);
     out.set(vocabBytes, at);
     return out;
   }

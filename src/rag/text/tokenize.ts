@@ -54,7 +54,8 @@ export function terms(text: string): string[] {
     let s = stemCache.get(w);
     if (s === undefined) {
       if (stemCache.size >= STEM_CACHE_MAX) stemCache.clear();
-      stemCache.set(w, (s = stem(w)));
+      s = stem(w);
+      stemCache.set(w, s);
     }
     out.push(s);
   }
