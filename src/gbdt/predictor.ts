@@ -19,7 +19,8 @@ import { errors } from '../errors.js';
 import { type CompiledForest, compileForest, sizeOfCompiled } from './compiled-forest.js';
 import { outputOf } from './objectives.js';
 import type { GbdtModel, NumericArray } from './types.js';
-import { batchMargins, rowMarginFunction } from './walk-kernels.js';
+import { batchMargins } from './batch-kernels.js';
+import { rowMarginFunction } from './walk-kernels.js';
 
 export type { CompiledForest } from './compiled-forest.js';
 export { compileForest, inCategorySet, transferablesOf } from './compiled-forest.js';
