@@ -13,7 +13,8 @@
  * "right" onto themselves), the step is branch-free arithmetic, and the 8
  * independent chains overlap. Leaves are still summed in tree order, so the
  * float32 result is exactly the sequential one. One shared kernel serves
- * every model, so it is hot from the first call of a new model.
+ * every model, so it is hot from the first call of a new model. Batches
+ * walk 8 rows per tree instead (batch-kernels.ts), for cache locality.
  */
 import { errors } from '../errors.js';
 import { type CompiledForest, compileForest, sizeOfCompiled } from './compiled-forest.js';
