@@ -5,8 +5,10 @@
  * Trains one model per tenant on a seeded synthetic demand dataset with our
  * engine (worker pool) and with XGBoost (`hist`, nthread = threads) in the
  * same run, and prints one JSON object: training wall time, holdout RMSE,
- * single-row latency p50/p99 (array walker and generated JS) and batch
- * rows/s, plus artifact size and load time.
+ * single-row latency p50/p99 and batch rows/s of the default predictor
+ * (`compilePredictor(model)`, what the platform serves with) and of each
+ * kind, plus artifact size and load time. The batch target is judged on the
+ * default predictor against XGBoost's single-thread rate from the same run.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  compilePredictor,
   createArrayPredictor,
   createJsPredictor,
   createTrainingPool,
@@ -50,6 +53,8 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
 }
 const median = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
+/** Timed batch passes after the first, for us and for XGBoost alike (both report the best). */
+const BATCH_REPEATS = 5;
 
 // ---- XGBoost baseline -------------------------------------------------------
 function runXgboost(): Record<string, unknown> {
@@ -67,6 +72,7 @@ function runXgboost(): Record<string, unknown> {
       holdoutRows,
       numFeatures: nf,
       numBoostRound: rounds,
+      batchRepeats: BATCH_REPEATS,
       xgboost: { objective, tree_method: 'hist', max_depth: depth, eta: 0.3, max_bin: 256, nthread: threads, seed: 0 },
     };
     const script = join(dirname(fileURLToPath(import.meta.url)), '_gbdt-xgboost.py');
@@ -114,19 +120,22 @@ function singleRowMicros(p: Predictor, rows: Float32Array): { coldMean: number; 
   return { coldMean, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99) };
 }
 
-/** Rows per second of one thread: the first call on a fresh predictor, then the best of three. */
-function batchRowsPerSecond(p: Predictor, big: Float32Array): { cold: number; warm: number } {
+/**
+ * Rows per second of one thread: the first call on a fresh predictor, then
+ * the best (as XGBoost's figure) and the median of BATCH_REPEATS passes.
+ */
+function batchRowsPerSecond(p: Predictor, big: Float32Array): { cold: number; warm: number; warmMedian: number } {
   const out = new Float32Array(big.length / nf);
   const c0 = performance.now();
   p.predictBatch(big, out);
   const cold = out.length / ((performance.now() - c0) / 1000);
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 3; i++) {
+  const times: number[] = [];
+  for (let i = 0; i < BATCH_REPEATS; i++) {
     const s = performance.now();
     p.predictBatch(big, out);
-    best = Math.min(best, performance.now() - s);
+    times.push(performance.now() - s);
   }
-  return { cold, warm: out.length / (best / 1000) };
+  return { cold, warm: out.length / (Math.min(...times) / 1000), warmMedian: out.length / (median(times) / 1000) };
 }
 
 async function runOurs(): Promise<Record<string, unknown>> {
@@ -181,15 +190,23 @@ async function runOurs(): Promise<Record<string, unknown>> {
     trainMsPerModelWall: (1000 * seconds) / tenants,
     trainMsPerModelOneThread: median(perModel),
     holdoutRmse: rmse,
-    singleRowMicros: { arrays: singleRowMicros(createArrayPredictor(model0), rows), js: singleRowMicros(createJsPredictor(model0), rows) },
+    defaultPredictorKind: compilePredictor(model0).kind,
+    singleRowMicros: {
+      // Arrays first: its coldMean includes the process's first use of the shared kernel.
+      arrays: singleRowMicros(createArrayPredictor(model0), rows),
+      default: singleRowMicros(compilePredictor(model0), rows),
+      js: singleRowMicros(createJsPredictor(model0), rows),
+    },
     batchRowsPerSecondOneThread: {
+      // Tenant 0's model, the one XGBoost's batch rate is measured on.
+      default: batchRowsPerSecond(compilePredictor(model0), big),
       arrays: batchRowsPerSecond(createArrayPredictor(model1), big),
       js: batchRowsPerSecond(createJsPredictor(model1), big),
     },
     batchRows: big.length / nf,
     artifactBytes: artifact0.length,
     artifactLoadMicrosP50: median(loads),
-    compileMillisP50: { arrays: compileTimes(() => createArrayPredictor(model0)), js: compileTimes(() => createJsPredictor(model0)) },
+    compileMillisP50: { default: compileTimes(() => compilePredictor(model0)), arrays: compileTimes(() => createArrayPredictor(model0)), js: compileTimes(() => createJsPredictor(model0)) },
     numTreesTenant0: model0.forest.numTrees,
     numNodesTenant0: model0.forest.left.length,
   };
@@ -204,17 +221,20 @@ if (typeof xgb.trainSeconds === 'number') {
   const o = ours as {
     trainSeconds: number;
     holdoutRmse: number;
-    singleRowMicros: { arrays: { p50: number }; js: { p50: number } };
-    batchRowsPerSecondOneThread: { arrays: { warm: number }; js: { warm: number } };
+    singleRowMicros: { default: { p50: number }; arrays: { p50: number }; js: { p50: number } };
+    batchRowsPerSecondOneThread: { default: { warm: number; warmMedian: number }; arrays: { warm: number }; js: { warm: number } };
   };
   const x = xgb as { trainSeconds: number; holdoutRmse: number; singleRowMicros: { p50: number }; batchRowsPerSecond: Rates };
-  const bestBatch = Math.max(o.batchRowsPerSecondOneThread.arrays.warm, o.batchRowsPerSecondOneThread.js.warm);
+  const defaultBatch = o.batchRowsPerSecondOneThread.default;
   ratios.batchArraysOursOverXgboostOneThread = o.batchRowsPerSecondOneThread.arrays.warm / x.batchRowsPerSecond.threads1;
-  const bestRow = Math.min(o.singleRowMicros.arrays.p50, o.singleRowMicros.js.p50);
+  ratios.batchJsOursOverXgboostOneThread = o.batchRowsPerSecondOneThread.js.warm / x.batchRowsPerSecond.threads1;
+  ratios.batchDefaultMedianOursOverXgboostOneThread = defaultBatch.warmMedian / x.batchRowsPerSecond.threads1;
+  // Targets are judged on the predictor the platform uses, compilePredictor(model).
+  const bestRow = o.singleRowMicros.default.p50;
   ratios.trainTimeOursOverXgboost = o.trainSeconds / x.trainSeconds;
   ratios.holdoutRmseOursOverXgboost = o.holdoutRmse / x.holdoutRmse;
   ratios.singleRowP50XgboostOverOurs = x.singleRowMicros.p50 / bestRow;
-  ratios.batchPerCoreOursOverXgboostOneThread = bestBatch / x.batchRowsPerSecond.threads1;
+  ratios.batchPerCoreOursOverXgboostOneThread = defaultBatch.warm / x.batchRowsPerSecond.threads1;
   targets.holdoutRmseWithin1Percent = ratios.holdoutRmseOursOverXgboost <= 1.01;
   targets.singleRowP50AtMost3Micros = bestRow <= 3;
   targets.batchPerCoreAtLeastXgboostOneThread = ratios.batchPerCoreOursOverXgboostOneThread >= 1;

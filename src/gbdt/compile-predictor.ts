@@ -1,8 +1,11 @@
 /**
- * One entry point for building a predictor. 'auto' is the array walker: one
- * shared kernel that is fast from the first call of every model. 'js'
- * generates per-model JavaScript, faster once V8 has optimized it (see
- * js-predictor.ts), for models with heavy steady traffic.
+ * One entry point for building a predictor. 'auto' is the array walker:
+ * shared kernels that are fast from the first call of every model, and the
+ * fastest batch path (rows walked 8 at a time per tree, batch-kernels.ts).
+ * 'js' generates per-model JavaScript, which is slightly faster on single
+ * rows once V8 has optimized it (see js-predictor.ts) but slower on batches
+ * and cold for its first ~10^5 rows; the README explains why the default is
+ * not tiered onto it.
  */
 import { canCompileToJs, createJsPredictor } from './js-predictor.js';
 import { createArrayPredictor, type Predictor } from './predictor.js';

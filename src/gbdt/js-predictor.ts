@@ -7,11 +7,12 @@
  * model content can inject code. Semantics match the array walker exactly.
  *
  * Trade-off, measured by `npm run bench -- gbdt`: once V8 has optimized the
- * generated functions it is the fastest path (single rows and batches), but
+ * generated functions, single rows are a little faster than the array
+ * walker, but batches are slower than its row-lockstep batch kernel, and
  * each model's code starts cold in the interpreter and needs on the order
- * of 10^5 rows before it is optimized, while the shared array kernel is hot
- * for every model. compilePredictor('auto') therefore picks the array walker;
- * ask for 'js' for a model that serves heavy, steady traffic.
+ * of 10^5 rows before it is optimized, while the shared array kernels are
+ * hot for every model. compilePredictor('auto') therefore picks the array
+ * walker; 'js' is opt-in.
  */
 import { type CompiledForest, compileForest, inCategorySet, sizeOfCompiled } from './compiled-forest.js';
 import { type Predictor, wrapPredictor } from './predictor.js';

@@ -13,13 +13,15 @@
  * "right" onto themselves), the step is branch-free arithmetic, and the 8
  * independent chains overlap. Leaves are still summed in tree order, so the
  * float32 result is exactly the sequential one. One shared kernel serves
- * every model, so it is hot from the first call of a new model.
+ * every model, so it is hot from the first call of a new model. Batches
+ * walk 8 rows per tree instead (batch-kernels.ts), for cache locality.
  */
 import { errors } from '../errors.js';
 import { type CompiledForest, compileForest, sizeOfCompiled } from './compiled-forest.js';
 import { outputOf } from './objectives.js';
 import type { GbdtModel, NumericArray } from './types.js';
-import { batchMargins, rowMarginFunction } from './walk-kernels.js';
+import { batchMargins } from './batch-kernels.js';
+import { rowMarginFunction } from './walk-kernels.js';
 
 export type { CompiledForest } from './compiled-forest.js';
 export { compileForest, inCategorySet, transferablesOf } from './compiled-forest.js';

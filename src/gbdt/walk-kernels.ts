@@ -1,13 +1,12 @@
 /**
- * The walking kernels behind the array predictor (see predictor.ts for why
- * they walk 8 trees in lockstep). Every kernel sums leaves in float32 in
+ * The per-row walking kernels behind the array predictor (see predictor.ts
+ * for why they walk 8 trees in lockstep; batches are in batch-kernels.ts). Every kernel sums leaves in float32 in
  * tree order, so all of them return exactly XGBoost's margin.
  */
 import { type CompiledForest, inCategorySet } from './compiled-forest.js';
 import type { NumericArray } from './types.js';
 
 const f32 = Math.fround;
-const BLOCK = 64;
 
 /** The per-row margin function of the array walker. */
 export function rowMarginFunction(c: CompiledForest): (x: NumericArray, o: number) => number {
@@ -108,7 +107,7 @@ function lockstepMarginComplete(c: CompiledForest, x: NumericArray, o: number): 
  * separate copy keeps V8's feedback monomorphic (rows from callers arrive as
  * plain arrays too) and skips the fround, as float32 inputs need none.
  */
-function batchRowComplete(c: CompiledForest, x: Float32Array, o: number): number {
+export function batchRowComplete(c: CompiledForest, x: Float32Array, o: number): number {
   const { roots, stepFeature: sf, threshold: th, value, child, groupDepth, feature } = c;
   const numTrees = roots.length;
   let sum = c.baseMargin;
@@ -216,49 +215,3 @@ function lockstepMarginWithMissing(c: CompiledForest, x: NumericArray, o: number
   }
   return sum;
 }
-
-/** Margins of a float32 row-major batch. */
-export function batchMargins(c: CompiledForest, x: Float32Array, rows: number, out: Float32Array): void {
-  if (c.hasCategorical) {
-    batchMarginsWalk(c, x, rows, out);
-    return;
-  }
-  const nf = c.numFeatures;
-  for (let r = 0, o = 0; r < rows; r++, o += nf) {
-    let complete = true;
-    for (let f = 0; f < nf; f++) {
-      if (Number.isNaN(x[o + f]!)) {
-        complete = false;
-        break;
-      }
-    }
-    out[r] = complete ? batchRowComplete(c, x, o) : lockstepMargin(c, x, o);
-  }
-}
-
-function batchMarginsWalk(c: CompiledForest, x: Float32Array, rows: number, out: Float32Array): void {
-  const { roots, feature, threshold, value, child, missLeft, catOffset, catWords, catBits, baseMargin, numFeatures: nf } = c;
-  const numTrees = roots.length;
-  const acc = new Float64Array(BLOCK);
-  for (let start = 0; start < rows; start += BLOCK) {
-    const count = Math.min(BLOCK, rows - start);
-    acc.fill(baseMargin);
-    for (let t = 0; t < numTrees; t++) {
-      const root = roots[t]!;
-      for (let i = 0, o = start * nf; i < count; i++, o += nf) {
-        let n = root;
-        let f = feature[n]!;
-        while (f >= 0) {
-          const v = x[o + f]!;
-          if (Number.isNaN(v)) n = child[n]! + 1 - missLeft[n]!;
-          else if (catOffset[n]! >= 0) n = child[n]! + (inCategorySet(catBits, catOffset[n]!, catWords[n]!, v) ? 1 : 0);
-          else n = child[n]! + (v < threshold[n]! ? 0 : 1);
-          f = feature[n]!;
-        }
-        acc[i] = f32(acc[i]! + value[n]!);
-      }
-    }
-    for (let i = 0; i < count; i++) out[start + i] = acc[i]!;
-  }
-}
-

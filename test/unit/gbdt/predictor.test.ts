@@ -79,6 +79,28 @@ describe('predictors', () => {
     }
   });
 
+  it('row-lockstep batches: groups with and without NaN, ragged tails and every batch length agree with single rows', () => {
+    const numeric = Float32Array.from(features, (v, i) => (i % 5 === 4 ? v / 15 : v));
+    const { model } = train({ features: numeric, labels: Float32Array.from(data.signal), numFeatures: 5 }, { numBoostRound: 37, maxDepth: 6 });
+    const p = compilePredictor(model);
+    const base = compileForest(model).baseMargin;
+    // 200 rows + a ragged tail; NaN in a few rows only, so most 8-row groups are complete and some are not.
+    const rows = 205;
+    const probe = Float32Array.from({ length: rows * 5 }, (_, i) => (Math.floor(i / 5) % 23 === 3 && r() < 0.5 ? Number.NaN : r() * 1.4 - 0.2));
+    const batch = p.predictMarginBatch(probe);
+    let missingRows = 0;
+    for (let row = 0; row < rows; row++) {
+      const slice = probe.subarray(row * 5, row * 5 + 5);
+      if (slice.some(Number.isNaN)) missingRows++;
+      assert.equal(batch[row], referenceMargin(model, slice, base), `row ${row}`);
+    }
+    assert.ok(missingRows > 3 && missingRows < 20, 'the probe mixes complete and incomplete groups');
+    for (let len = 1; len <= 70; len += 3) {
+      const part = p.predictMarginBatch(probe.subarray(10 * 5, (10 + len) * 5));
+      assert.deepEqual(part, batch.subarray(10, 10 + len), `batch of ${len}`);
+    }
+  });
+
   it('compares in float32: a float64 value just below a float32 threshold rounds onto it', () => {
     const x = Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
     const y = Float32Array.from([0, 0, 0, 0, 10, 10, 10, 10]);
