@@ -103,6 +103,8 @@ function lockstepRowMargins(c: CompiledForest, x: Float32Array, rows: number, ou
             const v5 = x[o5 + sf[n5]!]!;
             const v6 = x[o6 + sf[n6]!]!;
             const v7 = x[o7 + sf[n7]!]!;
+            // v !== v is a branch-free NaN test: the missing-value direction without a call or a branch.
+            // biome-ignore-start lint/suspicious/noSelfCompare: deliberate NaN test in the hot kernel
             n0 = child[n0]! + ((1 - +(v0 < th[n0]!)) ^ (+(v0 !== v0) & ml[n0]!));
             n1 = child[n1]! + ((1 - +(v1 < th[n1]!)) ^ (+(v1 !== v1) & ml[n1]!));
             n2 = child[n2]! + ((1 - +(v2 < th[n2]!)) ^ (+(v2 !== v2) & ml[n2]!));
@@ -111,6 +113,7 @@ function lockstepRowMargins(c: CompiledForest, x: Float32Array, rows: number, ou
             n5 = child[n5]! + ((1 - +(v5 < th[n5]!)) ^ (+(v5 !== v5) & ml[n5]!));
             n6 = child[n6]! + ((1 - +(v6 < th[n6]!)) ^ (+(v6 !== v6) & ml[n6]!));
             n7 = child[n7]! + ((1 - +(v7 < th[n7]!)) ^ (+(v7 !== v7) & ml[n7]!));
+            // biome-ignore-end lint/suspicious/noSelfCompare: deliberate NaN test in the hot kernel
           }
         }
         acc[i] = f32(acc[i]! + value[n0]!);
