@@ -145,7 +145,10 @@ export async function createPlatform(config: Readonly<Config>, options: Platform
         config: config.serving,
         metrics: (snapshot) => createServingMetrics(metrics, snapshot),
       }));
-    const models: ModelLayer = createModelLayer({ db, datasets, artifacts, bus, tenants, purge, createLoader }, config.models);
+    const models: ModelLayer = createModelLayer(
+      { db, datasets, artifacts, bus, tenants, purge, createLoader, limits: { quotas: limits.quotas, compute: limits.compute } },
+      config.models,
+    );
     closers.push(() => models.close());
     if (!serving) throw new Error('the model layer did not build its loader');
     const warmed = await serving.warm(config.serving.warm);

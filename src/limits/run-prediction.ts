@@ -3,6 +3,7 @@
  * the fair scheduler (small requests in the real-time lane, large ones as batch
  * slices), and refund the quota if the work is shed, cancelled or fails.
  */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { FairScheduler } from './fair-scheduler.js';
 import type { LimitedTenant, TenantQuotas } from './tenant-quotas.js';
 
@@ -38,7 +39,12 @@ export async function runPrediction<T>(
     }
     const slices = await deps.compute.runSliced(
       { ...common, rows, deadlineMs: run.deadlineMs ?? 60_000, ...(run.sliceRows ? { sliceRows: run.sliceRows } : {}) },
-      predict,
+      // Slices granted back to back would chain as microtasks and never let I/O in: each slice after the
+      // first yields one event-loop turn, so new requests are read and real-time tasks queue ahead of the next slice.
+      async (start, end, s) => {
+        if (start > 0) await yieldToLoop();
+        return predict(start, end, s);
+      },
     );
     return slices.flat();
   } catch (error) {

@@ -20,7 +20,7 @@ import type { ModelDetail } from './model-registry.js';
 import { ModelRegistry } from './model-registry.js';
 import { runTrainingJob } from './model-trainer.js';
 import type { ModelVersionInfo } from './model-version.js';
-import { PredictionService } from './prediction-service.js';
+import { PredictionService, type PredictionLimits } from './prediction-service.js';
 import { resolveServingTarget } from './serving-target.js';
 import { TrainingJobs } from './training-jobs.js';
 
@@ -43,6 +43,8 @@ export interface ModelLayerDeps {
   purge: TenantPurge;
   /** Builds the predict seam; default: the in-process memo loader. */
   createLoader?: (sources: ModelLoaderSources) => ModelLoader;
+  /** Prediction quota and fair scheduler every predict and forecast runs under; absent, predictions run unlimited. */
+  limits?: PredictionLimits;
   onError?: (error: unknown) => void;
 }
 
@@ -81,7 +83,7 @@ export function createModelLayer(deps: ModelLayerDeps, config: ModelLayerConfig)
   const global = new GlobalModelService({ store, datasets: deps.datasets, pool, artifacts: deps.artifacts, bus: deps.bus, registry });
   const resolveTarget = (t: string, n: string) => resolveServingTarget(registry, store, t, n);
   const loader = deps.createLoader ? deps.createLoader({ resolveTarget }) : createMemoModelLoader({ resolveTarget, artifacts: deps.artifacts, bus: deps.bus });
-  const predictions = new PredictionService(loader, deps.datasets);
+  const predictions = new PredictionService(loader, deps.datasets, deps.limits);
   const runner =
     config.trainingWorkers > 0
       ? new JobRunner(queue, (job, ctx) => runTrainingJob({ datasets: deps.datasets, pool, registry }, job, ctx), {

@@ -23,6 +23,10 @@ export interface ModelLoader {
   resolve(tenantId: string, name: string): Promise<ServableModel>;
   /** Runs `fn` with the model held for its whole duration (a budgeted cache never evicts it meanwhile). */
   use<R>(tenantId: string, name: string, fn: (model: ServableModel) => R | Promise<R>): Promise<R>;
+  /** The version that serves (tenant, name) now, without loading it. */
+  target(tenantId: string, name: string): Promise<ServingTarget>;
+  /** Runs `fn` with this target's model held (resolve it with `target`), so several calls use one version. */
+  useTarget<R>(target: ServingTarget, fn: (model: ServableModel) => R | Promise<R>): Promise<R>;
   close(): void;
 }
 
@@ -75,15 +79,18 @@ export function createMemoModelLoader(options: MemoLoaderOptions): ModelLoader {
     }
     return p;
   };
-  const resolve = async (tenantId: string, name: string): Promise<ServableModel> => {
-    const target = await memo(targets, targetKey(tenantId, name), () => options.resolveTarget(tenantId, name));
-    // Keyed by content digest too: a deleted and re-created model may reuse a version number.
-    const predictor = await memo(predictors, `${target.artifactKey}#${target.artifactSha256}`, () => loadPredictor(options.artifacts, target));
-    return { target, predictor };
-  };
+  const target = (tenantId: string, name: string) => memo(targets, targetKey(tenantId, name), () => options.resolveTarget(tenantId, name));
+  // Keyed by content digest too: a deleted and re-created model may reuse a version number.
+  const load = async (t: ServingTarget): Promise<ServableModel> => ({
+    target: t,
+    predictor: await memo(predictors, `${t.artifactKey}#${t.artifactSha256}`, () => loadPredictor(options.artifacts, t)),
+  });
+  const resolve = async (tenantId: string, name: string): Promise<ServableModel> => load(await target(tenantId, name));
   return {
     resolve,
+    target,
     use: async (tenantId, name, fn) => fn(await resolve(tenantId, name)),
+    useTarget: async (t, fn) => fn(await load(t)),
     close() {
       unsubscribe();
       targets.clear();

@@ -1,14 +1,20 @@
 /**
  * Predict and forecast for a tenant: resolve the serving model through the
  * loader seam, encode the request with the version's feature spec, predict
- * on the response scale.
+ * on the response scale. Every call runs under the tenant's prediction quota
+ * (charged per predicted row or forecast step) and the fair scheduler; the
+ * model is pinned in the cache only while its rows are computed.
  */
 import type { DatasetService } from '../data/dataset-service.js';
+import type { RowSource } from '../data/row-sources.js';
 import { errors } from '../errors.js';
-import { encodeInstances, encodeRowObjects, parseDateMs } from './feature-encoding.js';
+import type { FairScheduler } from '../limits/fair-scheduler.js';
+import { runPrediction } from '../limits/run-prediction.js';
+import type { LimitedTenant, TenantQuotas } from '../limits/tenant-quotas.js';
+import { parseDateMs } from './feature-encoding.js';
 import { groupSeries, keyCodesOf, recursiveForecast, seriesKeyText } from './forecast-features.js';
-import type { Predictor } from '../gbdt/index.js';
 import type { ModelLoader } from './model-loader.js';
+import { encodeInstancesAsync, encodeRowObjectsAsync, encodeRowSource, type RowMatrix } from './row-matrix.js';
 import type { ModelSource } from './model-spec.js';
 import type { ServingTarget } from './serving-target.js';
 import { labelOf } from './tabular-sets.js';
@@ -44,32 +50,47 @@ export interface ForecastPoint {
 /** The longest forecast one call may ask for. */
 export const MAX_FORECAST_HORIZON = 1000;
 
+/** The limits predictions run under. */
+export interface PredictionLimits {
+  quotas: TenantQuotas;
+  compute: FairScheduler;
+}
+
 /** Predictions and forecasts. */
 export class PredictionService {
   constructor(
     private readonly loader: ModelLoader,
     private readonly datasets: DatasetService,
+    private readonly limits?: PredictionLimits,
   ) {}
 
   /** Predicts rows (objects by feature name) or instances (arrays in feature order). */
-  async predict(tenantId: string, name: string, request: PredictRequest): Promise<{ predictions: number[]; model: ServedBy }> {
+  async predict(tenant: LimitedTenant, name: string, request: PredictRequest, signal?: AbortSignal): Promise<{ predictions: number[]; model: ServedBy }> {
     if ((request.rows === undefined) === (request.instances === undefined)) throw errors.validation('body: give either rows or instances');
-    return this.loader.use(tenantId, name, ({ target, predictor }) => {
-      const x =
-        request.rows !== undefined
-          ? encodeRowObjects(target.spec.features, request.rows, target.prefix)
-          : encodeInstances(target.spec.features, request.instances!, target.prefix);
-      const predictions = Array.from(predictor.predictBatch(x));
-      return { predictions, model: { name, version: target.version, source: target.source } };
-    });
+    const target = await this.loader.target(tenant.tenantId, name);
+    const x =
+      request.rows !== undefined
+        ? await encodeRowObjectsAsync(target.spec.features, request.rows, target.prefix)
+        : await encodeInstancesAsync(target.spec.features, request.instances!, target.prefix);
+    const predictions = await this.run(tenant, target, x, signal);
+    return { predictions: Array.from(predictions), model: servedBy(name, target) };
   }
 
-  /** Recursive multi-step forecast of one series of a forecasting model. */
-  async forecast(tenantId: string, name: string, call: ForecastCall): Promise<{ series: Record<string, unknown>; forecasts: ForecastPoint[]; model: ServedBy }> {
-    return this.loader.use(tenantId, name, ({ target, predictor }) => this.forecastWith(target, predictor, tenantId, name, call));
+  /**
+   * Predicts a streamed body (CSV or NDJSON rows, see `row-matrix.ts`): rows are
+   * encoded as they arrive, then predicted in batch-lane slices. Predictions
+   * are in body order.
+   */
+  async predictStream(tenant: LimitedTenant, name: string, source: RowSource, signal?: AbortSignal): Promise<{ predictions: Float32Array; model: ServedBy }> {
+    const target = await this.loader.target(tenant.tenantId, name);
+    const x = await encodeRowSource(target.spec.features, source, target.prefix);
+    signal?.throwIfAborted();
+    return { predictions: await this.run(tenant, target, x, signal), model: servedBy(name, target) };
   }
 
-  private async forecastWith(target: ServingTarget, predictor: Predictor, tenantId: string, name: string, call: ForecastCall) {
+  /** Recursive multi-step forecast of one series of a forecasting model; charged one prediction per step. */
+  async forecast(tenant: LimitedTenant, name: string, call: ForecastCall, signal?: AbortSignal): Promise<{ series: Record<string, unknown>; forecasts: ForecastPoint[]; model: ServedBy }> {
+    const target = await this.loader.target(tenant.tenantId, name);
     const fc = target.spec.forecast;
     if (!fc || target.spec.target === null) throw errors.validation(`model '${name}' is not a forecasting model (train it with a forecast field)`);
     const horizon = call.horizon ?? fc.horizon;
@@ -78,19 +99,44 @@ export class PredictionService {
       if (!(k in call.series)) throw errors.validation(`series.${k}: missing (the series keys are ${fc.seriesKeys.join(', ')})`);
       return call.series[k];
     });
-    const history = call.history !== undefined ? parseHistory(call.history, fc.dateColumn, target.spec.target) : await this.storedHistory(tenantId, target.spec.dataset!, target.spec.target, fc.seriesKeys, fc.dateColumn, key);
+    const history = call.history !== undefined ? parseHistory(call.history, fc.dateColumn, target.spec.target) : await this.storedHistory(tenant.tenantId, target.spec.dataset!, target.spec.target, fc.seriesKeys, fc.dateColumn, key);
     if (history.values.length === 0) throw errors.validation('series: there is no history for this series; send history');
     const keyCategories = target.spec.features.slice(0, fc.seriesKeys.length).map((f) => f.categories ?? []);
-    const out = recursiveForecast((row) => predictor.predictRow(row), fc, keyCodesOf(key, keyCategories), history.values, history.times.at(-1)!, horizon);
+    const keyCodes = keyCodesOf(key, keyCategories);
+    let times: number[] = [];
+    const forecastAll = () =>
+      this.loader.useTarget(target, ({ predictor }) => {
+        const out = recursiveForecast((row) => predictor.predictRow(row), fc, keyCodes, history.values, history.times.at(-1)!, horizon);
+        times = out.times;
+        return out.values;
+      });
+    // The steps are recursive (each feeds the next), so the forecast is one real-time task costing `horizon` rows.
+    const values = this.limits ? await runPrediction(this.limits, { tenant, rows: horizon, ...(signal ? { signal } : {}) }, forecastAll) : await forecastAll();
     const daily = fc.stepMs % 86_400_000 === 0;
     return {
       series: call.series,
-      forecasts: out.values.map((value, i) => {
-        const iso = new Date(out.times[i]!).toISOString();
+      forecasts: values.map((value, i) => {
+        const iso = new Date(times[i]!).toISOString();
         return { step: i + 1, date: daily ? iso.slice(0, 10) : iso, value };
       }),
-      model: { name, version: target.version, source: target.source },
+      model: servedBy(name, target),
     };
+  }
+
+  /** Predicts every row of `x` under the limits: one real-time task when small, batch slices when large. */
+  private async run(tenant: LimitedTenant, target: ServingTarget, x: RowMatrix, signal: AbortSignal | undefined): Promise<Float32Array> {
+    const slice = (start: number, end: number) =>
+      this.loader.useTarget(target, ({ predictor }) => [predictor.predictBatch(x.data.subarray(start * x.width, end * x.width))]);
+    const parts = this.limits ? await runPrediction(this.limits, { tenant, rows: x.rows, ...(signal ? { signal } : {}) }, slice) : await slice(0, x.rows);
+    if (parts.length === 1) return parts[0]!;
+    // Slices come back as separate arrays; copying them into one is a memcpy, not a per-row loop.
+    const out = new Float32Array(x.rows);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
   }
 
   private async storedHistory(tenantId: string, dataset: string, targetColumn: string, seriesKeys: string[], dateColumn: string, key: unknown[]) {
@@ -99,6 +145,10 @@ export class PredictionService {
     const series = groupSeries(ds.columns, rows, seriesKeys, dateColumn, targetColumn).find((s) => s.keyText === wanted);
     return { times: series?.times ?? [], values: series?.values ?? [] };
   }
+}
+
+function servedBy(name: string, target: ServingTarget): ServedBy {
+  return { name, version: target.version, source: target.source };
 }
 
 function parseHistory(rows: Record<string, unknown>[], dateColumn: string, target: string): { times: number[]; values: number[] } {

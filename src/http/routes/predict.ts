@@ -1,4 +1,11 @@
+import { Readable } from 'node:stream';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { csvSource, ndjsonSource, type RowSource } from '../../data/row-sources.js';
+import { errors } from '../../errors.js';
+import type { PredictRequest, ServedBy } from '../../models/prediction-service.js';
+import { smallChunks } from '../../models/row-matrix.js';
 import type { Platform } from '../../platform.js';
 import { tenantOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas/common.js';
@@ -7,23 +14,62 @@ import { ForecastBody, ModelParams, PredictBody } from '../schemas/models.js';
 const tenant = (operation: string) => ({ operation, auth: 'tenant' as const, limitClass: 'predict' as const });
 const tags = ['models'];
 
+/**
+ * JSON predict bodies are parsed whole (`JSON.parse` blocks the event loop for
+ * the whole body), so they are kept small; larger batches stream as CSV or NDJSON.
+ */
+export const PREDICT_JSON_MAX_BYTES = 4 * 1024 * 1024;
+/** Predictions serialised per chunk of a streamed response. */
+const RESPONSE_CHUNK = 8192;
+
+const predictDescription =
+  'JSON {rows:[{feature: value}]} or {instances:[[...]]} in the model\'s feature order (at most 100,000 rows and 4 MiB); null or absent is missing. ' +
+  'Large batches (up to a million rows and more): send text/csv (header line of feature names, then one row per line; an empty field is missing) ' +
+  'or application/x-ndjson (one {feature: value} object per line). They are parsed as they stream in and predicted in batch-lane slices, so they ' +
+  'yield to real-time traffic; a bad line is 400 naming it. Predictions are on the response scale, in row order. ' +
+  'Charged one prediction per row against dailyPredictions/monthlyPredictions (429 quota_exceeded with Retry-After and details.resetAt); ' +
+  'runs on the fair scheduler (503 overloaded + Retry-After when it cannot finish in time).';
+
 /** Predictions and forecasts with the tenant's production model (or the global one as a fallback). */
 export const predictRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   const { predictions } = platform.models;
+  const jsonLimit = Math.min(PREDICT_JSON_MAX_BYTES, platform.config.maxJsonBodyBytes);
+  const { maxUploadBytes } = platform.config;
 
   app.post(
     '/v1/models/:name/predict',
     {
       config: tenant('models.predict'),
+      bodyLimit: jsonLimit,
+      // Refused before a byte is parsed, with the way out in the message.
+      preParsing: async (request) => {
+        if (mediaType(request) !== 'application/json') return;
+        const declared = Number(request.headers['content-length'] ?? 0);
+        if (declared > jsonLimit) throw tooLargeForJson(declared, jsonLimit);
+      },
       schema: {
         tags,
         params: ModelParams,
-        body: PredictBody,
-        description: '{rows:[{feature: value}]} or {instances:[[...]]} in the model\'s feature order; null or absent is missing. Predictions are on the response scale.',
-        response: errorResponses(400, 404),
+        body: {
+          content: {
+            'application/json': { schema: PredictBody },
+            'text/csv': { schema: {} },
+            'application/x-ndjson': { schema: {} },
+          },
+        },
+        description: predictDescription,
+        response: errorResponses(400, 404, 413, 415, 429, 503),
       },
     },
-    async (request) => predictions.predict(tenantOf(request).tenantId, request.params.name, request.body),
+    async (request, reply) => {
+      const caller = tenantOf(request);
+      const signal = abortOnClose(reply);
+      const type = mediaType(request);
+      if (type === 'application/json') return predictions.predict(caller, request.params.name, request.body as PredictRequest, signal);
+      const source = streamedSource(type, request.body, maxUploadBytes);
+      const { predictions: values, model } = await predictions.predictStream(caller, request.params.name, source, signal);
+      return reply.type('application/json; charset=utf-8').send(Readable.from(predictionsJson(values, model)));
+    },
   );
 
   app.post(
@@ -34,10 +80,49 @@ export const predictRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = 
         tags,
         params: ModelParams,
         body: ForecastBody,
-        description: 'Recursive multi-step forecast of one series; without history, the series\' stored rows are used.',
-        response: errorResponses(400, 404),
+        description:
+          'Recursive multi-step forecast of one series; without history, the series\' stored rows are used. Charged one prediction per step; runs on the fair scheduler.',
+        response: errorResponses(400, 404, 429, 503),
       },
     },
-    async (request) => predictions.forecast(tenantOf(request).tenantId, request.params.name, request.body),
+    async (request, reply) => predictions.forecast(tenantOf(request), request.params.name, request.body, abortOnClose(reply)),
   );
 };
+
+function mediaType(request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function tooLargeForJson(bytes: number, limit: number) {
+  return errors.payloadTooLarge(
+    `a JSON predict body of ${bytes} bytes exceeds the limit of ${limit} bytes; send large batches as text/csv or application/x-ndjson, which stream`,
+  );
+}
+
+function streamedSource(type: string, body: unknown, maxBytes: number): RowSource {
+  const chunks = smallChunks(body as AsyncIterable<Buffer>);
+  if (type === 'text/csv') return csvSource(chunks, maxBytes);
+  if (type === 'application/x-ndjson') return ndjsonSource(chunks, maxBytes);
+  throw errors.unsupportedMediaType(type || '(none)', ['application/json', 'text/csv', 'application/x-ndjson']);
+}
+
+/** Aborted when the client goes away before the answer is sent: queued slices are dropped. */
+function abortOnClose(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(errors.validation('the client closed the request'));
+  });
+  return controller.signal;
+}
+
+/** `{"predictions":[...],"model":{...}}` in chunks, yielding between them: serialising a million numbers at once would block the loop. */
+async function* predictionsJson(values: Float32Array, model: ServedBy): AsyncIterable<string> {
+  yield '{"predictions":[';
+  for (let at = 0; at < values.length; at += RESPONSE_CHUNK) {
+    const parts: string[] = [];
+    for (let i = at; i < Math.min(values.length, at + RESPONSE_CHUNK); i++) parts.push(Number.isFinite(values[i]!) ? String(values[i]) : 'null');
+    yield (at === 0 ? '' : ',') + parts.join(',');
+    await yieldToLoop();
+  }
+  yield `],"model":${JSON.stringify(model)}}`;
+}

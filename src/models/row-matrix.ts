@@ -1,0 +1,142 @@
+/**
+ * Request rows → the float32 matrix the trees read, built incrementally so a
+ * large batch never blocks the event loop: rows are encoded as they arrive
+ * (a JSON array in chunks, or a CSV / NDJSON body as it streams) and the
+ * encoder yields to the event loop every `YIELD_EVERY_ROWS` rows.
+ */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { RowSource } from '../data/row-sources.js';
+import { errors } from '../errors.js';
+import { encoderFor, type ValueEncoder } from './feature-encoding.js';
+import type { FeatureSpec } from './model-spec.js';
+
+/** Rows encoded between two yields to the event loop. */
+export const YIELD_EVERY_ROWS = 1000;
+/** Incoming body chunks are cut to this size so one chunk's parsing stays short. */
+const MAX_CHUNK_BYTES = 16 * 1024;
+
+/** The encoded rows of one request. */
+export interface RowMatrix {
+  /** Row-major, `width` values per row (the target's prefix, then its features). */
+  data: Float32Array;
+  rows: number;
+  width: number;
+}
+
+/** Appends encoded rows to a growing matrix. */
+class MatrixBuilder {
+  private data: Float32Array;
+  rows = 0;
+  readonly width: number;
+
+  constructor(
+    private readonly prefix: readonly number[],
+    featureCount: number,
+    expectedRows = 1024,
+  ) {
+    this.width = prefix.length + featureCount;
+    this.data = new Float32Array(Math.max(1, expectedRows) * this.width);
+  }
+
+  /** The slot of a new row, prefix already written. */
+  next(): number {
+    if ((this.rows + 1) * this.width > this.data.length) {
+      const grown = new Float32Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    const base = this.rows * this.width;
+    for (let i = 0; i < this.prefix.length; i++) this.data[base + i] = this.prefix[i]!;
+    this.rows += 1;
+    return base + this.prefix.length;
+  }
+
+  set(index: number, value: number): void {
+    this.data[index] = value;
+  }
+
+  done(): RowMatrix {
+    return { data: this.data.subarray(0, this.rows * this.width), rows: this.rows, width: this.width };
+  }
+}
+
+/** Encodes `{rows: [...]}` objects keyed by feature name (extra fields are ignored), yielding between chunks. */
+export async function encodeRowObjectsAsync(specs: readonly FeatureSpec[], rows: readonly Record<string, unknown>[], prefix: readonly number[]): Promise<RowMatrix> {
+  const encoders = specs.map(encoderFor);
+  const out = new MatrixBuilder(prefix, specs.length, rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    if (r > 0 && r % YIELD_EVERY_ROWS === 0) await yieldToLoop();
+    const row = rows[r];
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw errors.validation(`rows[${r}]: expected an object of feature values`);
+    const base = out.next();
+    for (let f = 0; f < specs.length; f++) out.set(base + f, encoders[f]!(row[specs[f]!.name], `rows[${r}].${specs[f]!.name}`));
+  }
+  return out.done();
+}
+
+/** Encodes `{instances: [[...]]}` in the model's feature order, yielding between chunks. */
+export async function encodeInstancesAsync(specs: readonly FeatureSpec[], instances: readonly unknown[][], prefix: readonly number[]): Promise<RowMatrix> {
+  const encoders = specs.map(encoderFor);
+  const out = new MatrixBuilder(prefix, specs.length, instances.length);
+  for (let r = 0; r < instances.length; r++) {
+    if (r > 0 && r % YIELD_EVERY_ROWS === 0) await yieldToLoop();
+    const row = instances[r];
+    if (!Array.isArray(row) || row.length !== specs.length) {
+      throw errors.validation(`instances[${r}]: expected an array of ${specs.length} values (${specs.map((s) => s.name).join(', ')})`);
+    }
+    const base = out.next();
+    for (let f = 0; f < specs.length; f++) out.set(base + f, encoders[f]!(row[f], `instances[${r}][${f}]`));
+  }
+  return out.done();
+}
+
+/**
+ * Encodes a streamed CSV or NDJSON body row by row. Fields are matched to
+ * features by name (extra columns are ignored, a missing one is a missing
+ * value). CSV values are text: an empty field is missing, `true`/`false` are
+ * 1/0 for numeric features, numbers are parsed. Errors name the body line.
+ */
+export async function encodeRowSource(specs: readonly FeatureSpec[], source: RowSource, prefix: readonly number[]): Promise<RowMatrix> {
+  const encoders = specs.map((spec) => (source.textual ? textEncoderFor(spec) : encoderFor(spec)));
+  const out = new MatrixBuilder(prefix, specs.length, 4096);
+  let sinceYield = 0;
+  for await (const { line, record } of source.rows) {
+    if (++sinceYield === YIELD_EVERY_ROWS) {
+      sinceYield = 0;
+      await yieldToLoop();
+    }
+    const base = out.next();
+    for (let f = 0; f < specs.length; f++) {
+      const name = specs[f]!.name;
+      out.set(base + f, encoders[f]!(record[name], `line ${line}, ${name}`));
+    }
+  }
+  if (out.rows === 0) throw errors.validation('body: no rows to predict');
+  return out.done();
+}
+
+/** Cuts a body stream into small chunks with a yield between them, so parsing one network read never holds the loop long. */
+export async function* smallChunks(body: AsyncIterable<Buffer | Uint8Array | string>): AsyncIterable<Uint8Array> {
+  for await (const chunk of body) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    for (let at = 0; at < bytes.length; at += MAX_CHUNK_BYTES) {
+      yield bytes.subarray(at, Math.min(bytes.length, at + MAX_CHUNK_BYTES));
+      if (at + MAX_CHUNK_BYTES < bytes.length) await yieldToLoop();
+    }
+  }
+}
+
+/** The encoder of one feature for CSV text values. */
+function textEncoderFor(spec: FeatureSpec): ValueEncoder {
+  const typed = encoderFor(spec);
+  const numericText = spec.kind === 'numeric' || (spec.kind === 'categorical' && spec.categories === undefined);
+  return (value, where) => {
+    if (value === undefined || value === null || value === '') return Number.NaN;
+    if (typeof value !== 'string' || spec.type === 'date' || !numericText) return typed(value, where);
+    const text = value.trim();
+    if (text === 'true' || text === 'false') return typed(text === 'true', where);
+    const n = Number(text);
+    if (text === '' || Number.isNaN(n)) throw errors.validation(`${where}: expected a number, got ${JSON.stringify(value.slice(0, 60))}`);
+    return typed(n, where);
+  };
+}
