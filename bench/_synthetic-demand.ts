@@ -1,3 +1,4 @@
+import { mulberry32 } from '../test/support/seeded-random.js';
 /**
  * A seeded synthetic multi-tenant demand dataset, shared by benchmarks.
  *
@@ -43,16 +44,7 @@ export interface DemandConfig {
   seed?: number;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function poisson(rnd: () => number, mean: number): number {
   if (mean > 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * gauss(rnd)));

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../test/support/seeded-random.js';
 /**
  * Seeded synthetic retail demand: daily unit sales per (store, product) with a
  * per-series level, a weekly pattern, a slow trend, price and promotion
@@ -26,16 +27,7 @@ export interface DemandRow {
   units: number;
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = mulberry32;
 
 function poisson(rnd: () => number, mean: number): number {
   if (mean > 60) return Math.max(0, Math.round(mean + Math.sqrt(mean) * Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd())));

@@ -12,22 +12,14 @@
  */
 import type { PolicyName } from '../src/serving/cache-policy.js';
 import { ModelCache, type ModelKey } from '../src/serving/model-cache.js';
+import { mulberry32 } from '../test/support/seeded-random.js';
 
 const MODELS = 500;
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200_000);
 const WARMUP = Math.floor(REQUESTS / 10);
 const ZIPF_S = 1.1;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function zipfSampler(n: number, s: number, random: () => number): () => number {
   const cdf = new Float64Array(n);

@@ -15,6 +15,7 @@ import { hashEmbed } from '../src/rag/embedding/hash-embedder.js';
 import { ExactIndex } from '../src/rag/index/exact-index.js';
 import { HnswIndex } from '../src/rag/index/hnsw-index.js';
 import { splitSentences } from '../src/rag/text/sentences.js';
+import { mulberry32 } from '../test/support/seeded-random.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -50,17 +51,7 @@ function markdownFiles(dir: string, out: string[], depth = 0): string[] {
   return out;
 }
 
-/** Deterministic PRNG (mulberry32) so every run sees the same passages. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);

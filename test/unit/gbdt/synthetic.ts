@@ -1,16 +1,9 @@
 /** Seeded synthetic data for the gbdt tests. */
 
-/** Mulberry32: a small seeded uniform generator. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../support/seeded-random.js';
+
+/** A seeded uniform generator (mulberry32). */
+export const seeded = mulberry32;
 
 /** Standard normal via Box-Muller. */
 export function normal(rnd: () => number): number {
