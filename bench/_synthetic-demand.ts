@@ -1,4 +1,3 @@
-import { mulberry32 } from '../test/support/seeded-random.js';
 /**
  * A seeded synthetic multi-tenant demand dataset, shared by benchmarks.
  *
@@ -8,6 +7,8 @@ import { mulberry32 } from '../test/support/seeded-random.js';
  * features (missing at the start of a series), so the data has NaNs the way
  * real lag features do. Tenants differ in scale, seasonality and promo lift.
  */
+
+import { mulberry32 } from '../test/support/seeded-random.js';
 
 /** Column names, in feature order. */
 export const DEMAND_FEATURES = [

@@ -1,9 +1,10 @@
-import { mulberry32 } from '../test/support/seeded-random.js';
 /**
  * Seeded synthetic retail demand: daily unit sales per (store, product) with a
  * per-series level, a weekly pattern, a slow trend, price and promotion
  * effects and Poisson noise. Used by the training benchmark and the model tests.
  */
+
+import { mulberry32 } from '../test/support/seeded-random.js';
 
 /** Shape of the generated data. */
 export interface DemandOptions {
