@@ -8,7 +8,7 @@
  * real lag features do. Tenants differ in scale, seasonality and promo lift.
  */
 
-import { mulberry32 } from '../test/support/seeded-random.js';
+import { gaussian, mulberry32, poisson as poissonSample } from '../test/support/seeded-random.js';
 
 /** Column names, in feature order. */
 export const DEMAND_FEATURES = [
@@ -47,21 +47,9 @@ export interface DemandConfig {
 
 const rng = mulberry32;
 
-function poisson(rnd: () => number, mean: number): number {
-  if (mean > 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * gauss(rnd)));
-  const l = Math.exp(-mean);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= rnd();
-  } while (p > l);
-  return k - 1;
-}
+const poisson = (rnd: () => number, mean: number) => poissonSample(rnd, mean, 30);
 
-function gauss(rnd: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
-}
+const gauss = gaussian;
 
 /** Generates every tenant's data; the same config always gives the same numbers. */
 export function generateDemand(config: DemandConfig): TenantDemand[] {

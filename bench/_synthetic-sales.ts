@@ -4,7 +4,7 @@
  * effects and Poisson noise. Used by the training benchmark and the model tests.
  */
 
-import { mulberry32 } from '../test/support/seeded-random.js';
+import { mulberry32, poisson as poissonSample } from '../test/support/seeded-random.js';
 
 /** Shape of the generated data. */
 export interface DemandOptions {
@@ -30,17 +30,7 @@ export interface DemandRow {
 
 const seeded = mulberry32;
 
-function poisson(rnd: () => number, mean: number): number {
-  if (mean > 60) return Math.max(0, Math.round(mean + Math.sqrt(mean) * Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd())));
-  const l = Math.exp(-mean);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= rnd();
-  } while (p > l);
-  return k - 1;
-}
+const poisson = (rnd: () => number, mean: number) => poissonSample(rnd, mean, 60);
 
 const WEEKLY = [0.7, 0.9, 0.95, 1.0, 1.15, 1.5, 1.3];
 

@@ -9,3 +9,24 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A standard normal sample (Box-Muller). */
+export function gaussian(rnd: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+}
+
+/**
+ * A Poisson sample: Knuth's exact method up to `normalAbove`, a rounded normal
+ * approximation above it (Knuth's loop grows with the mean).
+ */
+export function poisson(rnd: () => number, mean: number, normalAbove = Number.POSITIVE_INFINITY): number {
+  if (mean > normalAbove) return Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian(rnd)));
+  const l = Math.exp(-mean);
+  let k = 0;
+  let p = 1;
+  do {
+    k++;
+    p *= rnd();
+  } while (p > l);
+  return k - 1;
+}

@@ -5,22 +5,8 @@ import { mulberry32 } from '../../support/seeded-random.js';
 /** A seeded uniform generator (mulberry32). */
 export const seeded = mulberry32;
 
-/** Standard normal via Box-Muller. */
-export function normal(rnd: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
-}
-
-/** Poisson sample (Knuth; fine for small means). */
-export function poisson(rnd: () => number, mean: number): number {
-  const l = Math.exp(-mean);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= rnd();
-  } while (p > l);
-  return k - 1;
-}
+/** Standard normal via Box-Muller; Poisson samples (exact, Knuth). */
+export { gaussian as normal, poisson } from '../../support/seeded-random.js';
 
 /** A row-major matrix of uniform features in [0, 1) and the signal each row carries. */
 export interface Synthetic {
