@@ -21,6 +21,12 @@ export interface ArtifactStore {
   readonly kind: 'folder' | 'redis' | 's3';
   put(key: string, bytes: Uint8Array): Promise<void>;
   get(key: string): Promise<Uint8Array | null>;
+  /**
+   * The object exactly as stored, still in its integrity envelope and NOT
+   * verified (only on stores that seal, see `withIntegrity`). For callers that
+   * verify it elsewhere, e.g. on a worker thread with `openArtifact`.
+   */
+  getSealed?(key: string): Promise<Uint8Array | null>;
   exists(key: string): Promise<boolean>;
   /** Deletes one object; deleting a missing key is not an error. Returns whether it existed. */
   delete(key: string): Promise<boolean>;

@@ -11,6 +11,7 @@ export function withIntegrity(inner: ArtifactStore): ArtifactStore {
       const sealed = await inner.get(key);
       return sealed === null ? null : openArtifact(sealed, key);
     },
+    getSealed: (key) => inner.get(key),
     exists: (key) => inner.exists(key),
     delete: (key) => inner.delete(key),
     deletePrefix: (prefix) => inner.deletePrefix(prefix),
