@@ -45,5 +45,8 @@ export function createModelLoadPool(config: { threads: number; idleTimeoutMs?: n
 function unwrap(result: ModelLoadResult): CompiledForest {
   if (result.ok) return result.compiled;
   const details = result.details as Record<string, unknown> | undefined;
-  throw new AppError(result.code, result.message, details === undefined ? {} : { details });
+  throw new AppError(result.code, result.message, {
+    ...(details === undefined ? {} : { details }),
+    ...(result.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: result.retryAfterSeconds }),
+  });
 }

@@ -5,14 +5,18 @@
  * payload is hashed once: the envelope's sha256 is verified against the bytes
  * and then compared (as text) with the registry's, instead of hashing twice.
  */
+import { readFileSync } from 'node:fs';
 import type { ErrorCode } from '../errors.js';
 import { AppError } from '../errors.js';
 import { compileForest, type CompiledForest, deserializeModel } from '../gbdt/index.js';
 import { openArtifact, sealedDigestHex } from '../storage/artifact-seal.js';
+import { isMissing } from '../storage/folder-artifact-store.js';
 
-/** What a load needs: the sealed object as stored and what the registry says about it. */
+/** What a load needs: the sealed object as stored (or the local file holding it) and what the registry says about it. */
 export interface ModelLoadTask {
-  sealed: Uint8Array;
+  sealed?: Uint8Array;
+  /** Read the sealed object from this file instead (folder store; read here, off the event loop). */
+  path?: string;
   key: string;
   expectedSha256: string;
   /** `name@version`, for error messages. */
@@ -20,17 +24,28 @@ export interface ModelLoadTask {
 }
 
 /** The compiled layout, or the error to rethrow on the calling thread. */
-export type ModelLoadResult = { ok: true; compiled: CompiledForest } | { ok: false; code: ErrorCode; message: string; details?: unknown };
+export type ModelLoadResult = { ok: true; compiled: CompiledForest } | { ok: false; code: ErrorCode; message: string; details?: unknown; retryAfterSeconds?: number };
 
 /** Verifies and compiles one sealed model artifact; never throws. */
 export function runModelLoadTask(task: ModelLoadTask): ModelLoadResult {
+  let sealed: Uint8Array;
+  if (task.sealed !== undefined) sealed = task.sealed;
+  else {
+    try {
+      sealed = readFileSync(task.path ?? '');
+    } catch (error) {
+      if (isMissing(error)) return { ok: false, code: 'not_found', message: `${task.label} is missing` };
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      return { ok: false, code: 'unavailable', message: `artifact folder read failed (${code})`, retryAfterSeconds: 1 };
+    }
+  }
   try {
     // The cheap check first: an intact object with the wrong digest is refused without hashing it.
-    if (sealedDigestHex(task.sealed) !== task.expectedSha256) {
-      openArtifact(task.sealed, task.key); // a corrupt envelope reports itself as corrupt
+    if (sealedDigestHex(sealed) !== task.expectedSha256) {
+      openArtifact(sealed, task.key); // a corrupt envelope reports itself as corrupt
       return mismatch(task.label);
     }
-    const payload = openArtifact(task.sealed, task.key);
+    const payload = openArtifact(sealed, task.key);
     return compilePayload(payload, task.label);
   } catch (error) {
     if (error instanceof AppError) return { ok: false, code: error.code, message: error.message, details: error.details };

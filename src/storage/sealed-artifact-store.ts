@@ -12,6 +12,7 @@ export function withIntegrity(inner: ArtifactStore): ArtifactStore {
       return sealed === null ? null : openArtifact(sealed, key);
     },
     getSealed: (key) => inner.get(key),
+    ...(inner.localPath === undefined ? {} : { localPath: inner.localPath }),
     exists: (key) => inner.exists(key),
     delete: (key) => inner.delete(key),
     deletePrefix: (prefix) => inner.deletePrefix(prefix),
