@@ -32,7 +32,9 @@ export function runModelLoadTask(task: ModelLoadTask): ModelLoadResult {
   if (task.sealed !== undefined) sealed = task.sealed;
   else {
     try {
-      sealed = readFileSync(task.path ?? '');
+      const buffer = readFileSync(task.path ?? '');
+      // A plain view, as the store's `get` returns: Buffer's `slice` shares memory where Uint8Array's copies.
+      sealed = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     } catch (error) {
       if (isMissing(error)) return { ok: false, code: 'not_found', message: `${task.label} is missing` };
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
