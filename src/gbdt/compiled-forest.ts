@@ -115,7 +115,7 @@ export function compileForest(model: GbdtModel): CompiledForest {
     treeDepth[t] = deepest;
   }
   // Every node is reachable in a valid forest, so the arrays are usually full: no copy then.
-  const fit = <A extends Int32Array | Float32Array | Uint8Array>(a: A): A => (next === total ? a : (a.slice(0, next) as A));
+  const trimmed = <A extends Int32Array | Float32Array | Uint8Array>(a: A): A => (next === total ? a : (a.slice(0, next) as A));
   const groupDepth = new Int32Array(Math.ceil(f.numTrees / LOCKSTEP));
   for (let t = 0; t < f.numTrees; t++) {
     const g = Math.floor(t / LOCKSTEP);
@@ -127,15 +127,15 @@ export function compileForest(model: GbdtModel): CompiledForest {
     baseMargin: baseMarginOf(model.objective.name, model.baseScore),
     roots,
     treeDepth,
-    feature: fit(feature),
-    stepFeature: fit(stepFeature),
-    threshold: fit(threshold),
-    value: fit(value),
-    child: fit(child),
-    missLeft: fit(missLeft),
+    feature: trimmed(feature),
+    stepFeature: trimmed(stepFeature),
+    threshold: trimmed(threshold),
+    value: trimmed(value),
+    child: trimmed(child),
+    missLeft: trimmed(missLeft),
     groupDepth,
-    catOffset: fit(catOffset),
-    catWords: fit(catWords),
+    catOffset: trimmed(catOffset),
+    catWords: trimmed(catWords),
     catBits: Uint32Array.from(bits),
     hasCategorical: f.catNodes.length > 0,
   };

@@ -10,7 +10,10 @@ const rows = 300;
 const x = new Float32Array(rows * FEATURES);
 const y = new Float32Array(rows);
 let s = 17;
-const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+const rand = () => {
+  s = (s * 16807) % 2147483647;
+  return s / 2147483647;
+};
 for (let r = 0; r < rows; r++) {
   for (let f = 0; f < FEATURES; f++) x[r * FEATURES + f] = rand() * 10;
   y[r] = x[r * FEATURES]! * 2 - x[r * FEATURES + 1]! + rand();
