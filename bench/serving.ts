@@ -10,7 +10,12 @@
  * models are resident) → Zipf (closed loop: maximum rate, hit rate, cold-load
  * times) → Zipf open loop at 80% of that maximum (latency under load).
  *
- *   npm run bench -- serving [--tenants 500] [--trees 100] [--seconds 8] [--connections 16]
+ * The maximum is what the server sustains: the closed-loop rate, checked by
+ * offering that rate open-loop for a few seconds (a closed loop with many
+ * connections can report a rate that only holds with a deep queue); the lower
+ * of the two is the maximum, and the last phase offers 80% of it.
+ *
+ *   npm run bench -- serving [--tenants 500] [--trees 100] [--seconds 8] [--connections 16] [--load-threads 2]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +36,7 @@ const TENANTS = argNumber('tenants', 500);
 const TREES = argNumber('trees', 100);
 const SECONDS = argNumber('seconds', 8);
 const CONNECTIONS = argNumber('connections', 16);
+const LOAD_THREADS = argNumber('load-threads', 2); // one per core of the 2-core machine the targets were set on
 const DISTINCT_MODELS = 25;
 const ZIPF_S = 1.1;
 const FEATURES = 8;
@@ -80,6 +86,7 @@ const config = loadConfig({
   TENANTML_TRAINING_WORKERS: '0',
   TENANTML_MODEL_CACHE_BYTES: String(budget),
   TENANTML_COMPUTE_SLOTS: '1',
+  TENANTML_MODEL_LOAD_THREADS: String(LOAD_THREADS),
 });
 const platform = await createPlatform(config, { db });
 progress(`publishing ${TENANTS} tenants' models (mean ${round(meanSize / 1024, 1)} KiB resident each; budget ${round(budget / 1024 / 1024, 2)} MiB)`);
@@ -149,7 +156,20 @@ const hot = await measure({ origin, targets: zipfTargets.slice(0, hotCount), con
 progress('Zipf: warm-up, then the maximum rate');
 await generate({ origin, targets: zipfTargets, weights: zipfWeights, connections: CONNECTIONS, durationMs: 3000, seed: 7 });
 const zipf = await measure({ origin, targets: zipfTargets, weights: zipfWeights, connections: CONNECTIONS, durationMs: SECONDS * 1000, seed: 11 });
-const rate = Math.floor(0.8 * zipf.result.rps);
+// The closed-loop rate is sustainable only if an open loop offered it completes it without a growing backlog
+// (p99 under a second); otherwise offer 90% of what it did complete, up to three times.
+let offered = Math.floor(zipf.result.rps);
+let check: LoadResult | undefined;
+const checks: Array<{ offeredRps: number; rps: number; p99Ms: number }> = [];
+for (let attempt = 0; attempt < 3; attempt++) {
+  progress(`Zipf: is ${offered} req/s sustainable? offered open-loop`);
+  check = await generate({ origin, targets: zipfTargets, weights: zipfWeights, connections: CONNECTIONS * 4, durationMs: Math.max(2, SECONDS / 2) * 1000, rate: offered, seed: 12 + attempt });
+  checks.push({ offeredRps: offered, rps: round(check.rps, 0), p99Ms: round(check.p99) });
+  if (check.rps >= 0.97 * offered && check.p99 < 1000) break;
+  offered = Math.floor(0.9 * Math.min(offered, check.rps));
+}
+const sustainable = Math.min(offered, check?.rps ?? offered);
+const rate = Math.floor(0.8 * sustainable);
 progress(`Zipf: open loop at 80% of the maximum (${rate} req/s)`);
 const loaded = await measure({ origin, targets: zipfTargets, weights: zipfWeights, connections: CONNECTIONS * 4, durationMs: SECONDS * 1000, rate, seed: 13 });
 
@@ -173,6 +193,7 @@ printResult({
     modelsThatFit: Math.floor(budget / meanSize),
     residentAtEnd: snapshot.entries.length,
     connections: CONNECTIONS,
+    modelLoadThreads: LOAD_THREADS,
     secondsPerPhase: SECONDS,
     store: config.artifactStore.kind,
   },
@@ -180,6 +201,7 @@ printResult({
   helloWorldCeiling: { ...summary(ceiling), note: 'POST /hello with the same headers and JSON body as a predict request; ratios are against this' },
   hot: { ...summary(hot.result), hitRate: hitRate(hot.events), loads: hot.events.loadMs.length, evictions: hot.events.evictions, notAdmitted: hot.events.notAdmitted, ratioToCeiling: round(hot.result.rps / ceiling.rps), ratioToGetCeiling: round(hot.result.rps / ceilingGet.rps) },
   zipfMax: { ...summary(zipf.result), hitRate: hitRate(zipf.events), evictions: zipf.events.evictions, notAdmitted: zipf.events.notAdmitted, ratioToCeiling: round(zipf.result.rps / ceiling.rps) },
+  zipfSustainable: { checks, sustainableRps: round(sustainable, 0) },
   zipfAt80Percent: { targetRps: rate, ...summary(loaded.result), hitRate: hitRate(loaded.events) },
   coldLoads: { count: coldSorted.length, p50Ms: round(percentile(coldSorted, 50)), p99Ms: round(percentile(coldSorted, 99)), maxMs: round(coldSorted.at(-1) ?? Number.NaN) },
   targets: {

@@ -183,6 +183,7 @@ function readServing(r: EnvReader): ServingConfig {
     cacheBytes: r.bytes('TENANTML_MODEL_CACHE_BYTES', DEFAULT_MODEL_CACHE_BYTES),
     tenantMaxShare: sharePercent / 100,
     policy: r.oneOf('TENANTML_MODEL_CACHE_POLICY', 'gdsf', ['gdsf', 'lru'] as const),
+    loadThreads: r.integer('TENANTML_MODEL_LOAD_THREADS', 1, 0, 16),
     warm,
   };
 }

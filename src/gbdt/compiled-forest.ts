@@ -60,21 +60,24 @@ export function compileForest(model: GbdtModel): CompiledForest {
   });
   const bits: number[] = [];
   let next = 0;
-  const queue: number[] = [];
-  const depthOf: number[] = [];
+  // Typed scratch space instead of per-tree Maps and arrays: a load compiles ~13k nodes, and this runs per load.
+  const queue = new Int32Array(total);
+  const depthOf = new Int32Array(total);
+  const newId = new Int32Array(total);
   for (let t = 0; t < f.numTrees; t++) {
     const start = f.treeStart[t]!;
     roots[t] = next;
-    queue.length = 0;
-    depthOf.length = 0;
-    queue.push(start);
-    depthOf.push(0);
-    const newId = new Map<number, number>([[start, next++]]);
-    for (let qi = 0; qi < queue.length; qi++) {
+    let queued = 0;
+    queue[queued] = start;
+    depthOf[queued++] = 0;
+    newId[start] = next++;
+    let deepest = 0;
+    for (let qi = 0; qi < queued; qi++) {
       const g = queue[qi]!;
-      const id = newId.get(g)!;
+      const id = newId[g]!;
       const l = f.left[g]!;
-      if (depthOf[qi]! > treeDepth[t]!) treeDepth[t] = depthOf[qi]!;
+      const depth = depthOf[qi]!;
+      if (depth > deepest) deepest = depth;
       if (l === -1) {
         feature[id] = -1;
         threshold[id] = Number.NaN;
@@ -82,15 +85,20 @@ export function compileForest(model: GbdtModel): CompiledForest {
         child[id] = id - 1;
         continue;
       }
-      feature[id] = f.feature[g]!;
-      stepFeature[id] = f.feature[g]!;
+      const fg = f.feature[g]!;
+      feature[id] = fg;
+      stepFeature[id] = fg;
       threshold[id] = f.value[g]!;
       missLeft[id] = f.defaultLeft[g] === 1 ? 1 : 0;
       child[id] = next;
-      newId.set(start + l, next++);
-      newId.set(start + f.right[g]!, next++);
-      queue.push(start + l, start + f.right[g]!);
-      depthOf.push(depthOf[qi]! + 1, depthOf[qi]! + 1);
+      const lg = start + l;
+      const rg = start + f.right[g]!;
+      newId[lg] = next++;
+      newId[rg] = next++;
+      queue[queued] = lg;
+      depthOf[queued++] = depth + 1;
+      queue[queued] = rg;
+      depthOf[queued++] = depth + 1;
       if (f.splitType[g] === 1) {
         const k = catIndex.get(g)!;
         const cats = f.categories.subarray(f.catStart[k]!, f.catStart[k]! + f.catSize[k]!);
@@ -104,7 +112,10 @@ export function compileForest(model: GbdtModel): CompiledForest {
         for (const c of cats) bits[base + (c >> 5)] = (bits[base + (c >> 5)]! | (1 << (c & 31))) >>> 0;
       }
     }
+    treeDepth[t] = deepest;
   }
+  // Every node is reachable in a valid forest, so the arrays are usually full: no copy then.
+  const trimmed = <A extends Int32Array | Float32Array | Uint8Array>(a: A): A => (next === total ? a : (a.slice(0, next) as A));
   const groupDepth = new Int32Array(Math.ceil(f.numTrees / LOCKSTEP));
   for (let t = 0; t < f.numTrees; t++) {
     const g = Math.floor(t / LOCKSTEP);
@@ -116,15 +127,15 @@ export function compileForest(model: GbdtModel): CompiledForest {
     baseMargin: baseMarginOf(model.objective.name, model.baseScore),
     roots,
     treeDepth,
-    feature: feature.slice(0, next),
-    stepFeature: stepFeature.slice(0, next),
-    threshold: threshold.slice(0, next),
-    value: value.slice(0, next),
-    child: child.slice(0, next),
-    missLeft: missLeft.slice(0, next),
+    feature: trimmed(feature),
+    stepFeature: trimmed(stepFeature),
+    threshold: trimmed(threshold),
+    value: trimmed(value),
+    child: trimmed(child),
+    missLeft: trimmed(missLeft),
     groupDepth,
-    catOffset: catOffset.slice(0, next),
-    catWords: catWords.slice(0, next),
+    catOffset: trimmed(catOffset),
+    catWords: trimmed(catWords),
     catBits: Uint32Array.from(bits),
     hasCategorical: f.catNodes.length > 0,
   };

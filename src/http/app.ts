@@ -73,8 +73,10 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
     const methods = Array.isArray(r.method) ? r.method : [r.method];
     for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: r.url, auth: r.config?.auth ?? 'public', operation: r.config?.operation });
   });
-  app.addHook('onSend', async (request, reply) => {
+  // Callback-style hooks on every response: no promise per request.
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
 
   await app.register(errorHandlerPlugin);

@@ -12,7 +12,7 @@
  * Retry-After, corrupt → 500 naming the model; nothing failed is cached.
  */
 import { AppError, errors } from '../errors.js';
-import { compilePredictor, deserializeModel, type Predictor } from '../gbdt/index.js';
+import { predictorFromCompiled, type Predictor } from '../gbdt/index.js';
 import { sha256Hex } from '../models/artifact-publish.js';
 import { GLOBAL_SCOPE } from '../models/global-model-store.js';
 import type { ModelLoader, ModelLoaderSources, ServableModel } from '../models/model-loader.js';
@@ -25,6 +25,8 @@ import { ModelCache, type ModelKey } from './model-cache.js';
 import type { ModelCacheEvent } from './model-cache-stats.js';
 import type { ServingConfig, ModelRef } from './serving-config.js';
 import type { ServingMetrics } from './serving-metrics.js';
+import { createModelLoadPool } from './model-load-pool.js';
+import { compilePayload, mismatch } from './model-load-task.js';
 import { TargetMemo } from './target-memo.js';
 
 /** A cache entry: the compiled predictor and the digest of the artifact it came from. */
@@ -103,25 +105,37 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     for (const listener of listeners) listener(event);
   };
 
+  const pool = createModelLoadPool({ threads: options.config.loadThreads ?? 0 });
   const loadTarget = async (key: ModelKey) => {
     const target = handoff;
     handoff = undefined;
     if (target === undefined || !sameKey(cacheKeyOf(target), key)) throw new AppError('internal', `no target was handed over to load ${key.model}@${key.version}`);
     const label = `${target.name}@${target.version}`;
-    const bytes = await artifacts.get(target.artifactKey); // envelope verified: corrupt → internal, down → unavailable
-    if (bytes === null) throw errors.notFound('model version', label);
-    if (sha256Hex(bytes) !== target.artifactSha256) throw new AppError('internal', `the artifact of model ${label} does not match its registered digest; refusing to serve it`);
+    // The array walker: as fast as generated code for single rows of 100 depth-6 trees, a third of its memory
+    // and 3x faster to build (measured, see README). It keeps nothing of the parsed model, so its size is the entry's.
     let predictor: Predictor;
-    let sizeBytes: number;
-    try {
-      // The array walker: as fast as generated code for single rows of 100 depth-6 trees, a third of its memory
-      // and 3x faster to build (measured, see README). It keeps nothing of the parsed model, so its size is the entry's.
-      predictor = compilePredictor(deserializeModel(bytes), 'arrays');
-      sizeBytes = predictor.sizeBytes;
-    } catch (error) {
-      throw new AppError('internal', `the artifact of model ${label} cannot be read: ${(error as Error).message}`, { cause: error });
+    if (artifacts.localPath !== undefined && pool.threads > 0) {
+      // Folder store: the worker reads the file too, so a load costs the event loop one message, not four fs round trips.
+      try {
+        predictor = predictorFromCompiled(await pool.load({ path: artifacts.localPath(target.artifactKey), key: target.artifactKey, expectedSha256: target.artifactSha256, label }));
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'not_found') throw errors.notFound('model version', label);
+        throw error;
+      }
+    } else if (artifacts.getSealed !== undefined) {
+      // One sha256 pass, off the event loop: the worker verifies the envelope and compares its digest with the registry's.
+      const sealed = await artifacts.getSealed(target.artifactKey); // down → unavailable
+      if (sealed === null) throw errors.notFound('model version', label);
+      predictor = predictorFromCompiled(await pool.load({ sealed, key: target.artifactKey, expectedSha256: target.artifactSha256, label }));
+    } else {
+      // A store without the envelope: the registry's digest is the only check.
+      const bytes = await artifacts.get(target.artifactKey);
+      if (bytes === null) throw errors.notFound('model version', label);
+      const result = sha256Hex(bytes) === target.artifactSha256 ? compilePayload(bytes, label) : mismatch(label);
+      if (!result.ok) throw new AppError(result.code, result.message);
+      predictor = predictorFromCompiled(result.compiled);
     }
-    return { value: { predictor, sha256: target.artifactSha256 }, sizeBytes };
+    return { value: { predictor, sha256: target.artifactSha256 }, sizeBytes: predictor.sizeBytes };
   };
   cache = new ModelCache<LoadedPredictor>({
     budgetBytes: options.config.cacheBytes,
@@ -209,6 +223,7 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
       return { loaded, failed };
     },
     close() {
+      void pool.close().catch(() => {});
       unsubscribeMemo();
       unsubscribeCache();
       memo.clear();

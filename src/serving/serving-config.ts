@@ -15,6 +15,8 @@ export interface ServingConfig {
   tenantMaxShare: number;
   /** Eviction policy (`TENANTML_MODEL_CACHE_POLICY`). */
   policy: PolicyName;
+  /** Worker threads that verify and compile loaded models; 0 loads on the event loop (`TENANTML_MODEL_LOAD_THREADS`, default 1). */
+  loadThreads?: number;
   /** Models loaded before the server reports ready (`TENANTML_MODEL_WARM`). */
   warm: ModelRef[];
 }

@@ -48,3 +48,9 @@ export function openArtifact(sealed: Uint8Array, key = '(unnamed)'): Uint8Array 
   if (!actual.equals(expected)) throw corruptArtifact(key, 'sha256 checksum mismatch');
   return payload;
 }
+
+/** The sha256 recorded in a sealed object's envelope, as hex (not verified: `openArtifact` does that). */
+export function sealedDigestHex(sealed: Uint8Array): string {
+  if (sealed.byteLength < SEAL_HEADER_BYTES) return '';
+  return Buffer.from(sealed.buffer, sealed.byteOffset + 16, 32).toString('hex');
+}

@@ -21,6 +21,18 @@ export interface ArtifactStore {
   readonly kind: 'folder' | 'redis' | 's3';
   put(key: string, bytes: Uint8Array): Promise<void>;
   get(key: string): Promise<Uint8Array | null>;
+  /**
+   * The object exactly as stored, still in its integrity envelope and NOT
+   * verified (only on stores that seal, see `withIntegrity`). For callers that
+   * verify it elsewhere, e.g. on a worker thread with `openArtifact`.
+   */
+  getSealed?(key: string): Promise<Uint8Array | null>;
+  /**
+   * The local file holding the object (folder backend only): lets a worker
+   * thread read it without a round trip through the event loop. On a sealing
+   * store it is the sealed file, to be verified with `openArtifact`.
+   */
+  localPath?(key: string): string;
   exists(key: string): Promise<boolean>;
   /** Deletes one object; deleting a missing key is not an error. Returns whether it existed. */
   delete(key: string): Promise<boolean>;

@@ -18,7 +18,8 @@ function code(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
 }
 
-function isMissing(error: unknown): boolean {
+/** Whether a read error means "no such object" (as opposed to the folder being unreadable). */
+export function isMissing(error: unknown): boolean {
   const c = code(error);
   return c === 'ENOENT' || c === 'ENOTDIR' || c === 'EISDIR';
 }
@@ -108,6 +109,7 @@ export function createFolderArtifactStore(config: FolderStoreConfig): ArtifactSt
         throw down('write', error);
       }
     },
+    localPath: pathOf,
     async get(key) {
       const path = pathOf(key);
       try {

@@ -11,6 +11,8 @@ export function withIntegrity(inner: ArtifactStore): ArtifactStore {
       const sealed = await inner.get(key);
       return sealed === null ? null : openArtifact(sealed, key);
     },
+    getSealed: (key) => inner.get(key),
+    ...(inner.localPath === undefined ? {} : { localPath: inner.localPath }),
     exists: (key) => inner.exists(key),
     delete: (key) => inner.delete(key),
     deletePrefix: (prefix) => inner.deletePrefix(prefix),

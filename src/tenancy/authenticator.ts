@@ -9,12 +9,17 @@ export type Principal =
   | { kind: 'tenant'; tenantId: string; keyId: string; tenant: Tenant; limits: TenantLimits }
   | { kind: 'operator' };
 
+type TenantPrincipal = Extract<Principal, { kind: 'tenant' }>;
+
 // last_used_at is bookkeeping: write it at most once a minute per key, off the request path.
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
 /** Turns an `Authorization` header into a principal: a tenant (from its key) or the operator. */
 export class Authenticator {
   private readonly lastUsedWrites = new Map<string, number>();
+  // Per cached key entry: the token last verified against it and the principal built from it. Keyed by the
+  // entry object, so a revoked, changed or evicted key (the cache drops or replaces its entry) is verified afresh.
+  private readonly verified = new WeakMap<object, { token: string; principal: TenantPrincipal }>();
 
   constructor(
     private readonly db: Db,
@@ -33,18 +38,25 @@ export class Authenticator {
       throw errors.unauthorized('invalid API key');
     }
     const entry = this.cache.get(parsed.keyId) ?? (await this.load(parsed.keyId));
+    const known = entry === undefined ? undefined : this.verified.get(entry);
+    if (known !== undefined && known.token === token && !entry!.revoked && entry!.tenant.status !== 'suspended') {
+      this.touch(entry!.keyId, entry!.tenantId);
+      return known.principal;
+    }
     // Compare even for unknown keys so timing does not tell a missing key id from a wrong secret.
     const ok = secretMatches(parsed.secret, entry?.secretHash ?? hashSecret(''));
     if (!entry || !ok || entry.revoked) throw errors.unauthorized('invalid API key');
     if (entry.tenant.status === 'suspended') throw errors.tenantSuspended();
     this.touch(entry.keyId, entry.tenantId);
-    return {
+    const principal: TenantPrincipal = {
       kind: 'tenant',
       tenantId: entry.tenantId,
       keyId: entry.keyId,
       tenant: entry.tenant,
       limits: effectiveLimits(entry.tenant.limits),
     };
+    this.verified.set(entry, { token, principal });
+    return principal;
   }
 
   private async load(keyId: string) {

@@ -45,13 +45,15 @@ test('every bad value is reported by its variable name, all at once', () => {
 
 test('serving: cache budget, tenant share, policy and warm list', () => {
   const d = loadConfig({}).serving;
-  assert.deepEqual(d, { cacheBytes: 256 * 1024 * 1024, tenantMaxShare: 0.5, policy: 'gdsf', warm: [] });
+  assert.deepEqual(d, { cacheBytes: 256 * 1024 * 1024, tenantMaxShare: 0.5, policy: 'gdsf', loadThreads: 1, warm: [] });
   const c = loadConfig({
     TENANTML_MODEL_CACHE_BYTES: '64MB',
     TENANTML_MODEL_CACHE_TENANT_SHARE: '25',
     TENANTML_MODEL_CACHE_POLICY: 'lru',
     TENANTML_MODEL_WARM: 'acme/churn, beta/demand',
+    TENANTML_MODEL_LOAD_THREADS: '0',
   }).serving;
-  assert.deepEqual(c, { cacheBytes: 64 * 1024 * 1024, tenantMaxShare: 0.25, policy: 'lru', warm: [{ tenantId: 'acme', model: 'churn' }, { tenantId: 'beta', model: 'demand' }] });
+  assert.deepEqual(c, { cacheBytes: 64 * 1024 * 1024, tenantMaxShare: 0.25, policy: 'lru', loadThreads: 0, warm: [{ tenantId: 'acme', model: 'churn' }, { tenantId: 'beta', model: 'demand' }] });
+  assert.throws(() => loadConfig({ TENANTML_MODEL_LOAD_THREADS: '-1' }), /TENANTML_MODEL_LOAD_THREADS/);
   assert.throws(() => loadConfig({ TENANTML_MODEL_WARM: 'acme', TENANTML_MODEL_CACHE_POLICY: 'fifo' }), (e: Error) => /TENANTML_MODEL_WARM/.test(e.message) && /TENANTML_MODEL_CACHE_POLICY/.test(e.message));
 });

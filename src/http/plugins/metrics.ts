@@ -18,12 +18,16 @@ export const metricsPlugin = fp(
       labelNames: ['operation', 'status', 'tenant'] as const,
       registers: [opts.registry],
     });
-    app.addHook('onResponse', async (request, reply) => {
-      const operation = request.routeOptions.config?.operation ?? 'unknown';
-      const status = String(reply.statusCode);
-      duration.observe({ operation, status }, reply.elapsedTime / 1000);
-      const p = request.principal;
-      requests.inc({ operation, status, tenant: p?.kind === 'tenant' ? p.tenantId : '' });
+    app.addHook('onResponse', (request, reply, done) => {
+      try {
+        const operation = request.routeOptions.config?.operation ?? 'unknown';
+        const status = String(reply.statusCode);
+        duration.observe({ operation, status }, reply.elapsedTime / 1000);
+        const p = request.principal;
+        requests.inc({ operation, status, tenant: p?.kind === 'tenant' ? p.tenantId : '' });
+      } finally {
+        done();
+      }
     });
     app.get('/metrics', { config: { operation: 'ops.metrics', auth: 'public' }, schema: { hide: true } }, async (_req, reply) => {
       reply.header('content-type', opts.registry.contentType);

@@ -42,8 +42,9 @@ export const rateLimitPlugin = fp(
       if (!result.allowed) throw rateLimitedError(result);
     });
 
-    app.addHook('onSend', async (request, reply) => {
+    app.addHook('onSend', (request, reply, payload, done) => {
       if (request.rateLimit) reply.headers(request.rateLimit.headers);
+      done(null, payload);
     });
   },
   { name: 'tenantml-rate-limit', dependencies: ['tenantml-auth'] },

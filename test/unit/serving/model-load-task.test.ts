@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { createArrayPredictor, predictorFromCompiled, serializeModel, train } from '../../../src/gbdt/index.js';
+import { runModelLoadTask } from '../../../src/serving/model-load-task.js';
+import { sealArtifact } from '../../../src/storage/artifact-seal.js';
+
+const FEATURES = 4;
+const rows = 300;
+const x = new Float32Array(rows * FEATURES);
+const y = new Float32Array(rows);
+let s = 17;
+const rand = () => {
+  s = (s * 16807) % 2147483647;
+  return s / 2147483647;
+};
+for (let r = 0; r < rows; r++) {
+  for (let f = 0; f < FEATURES; f++) x[r * FEATURES + f] = rand() * 10;
+  y[r] = x[r * FEATURES]! * 2 - x[r * FEATURES + 1]! + rand();
+}
+const model = train({ features: x, labels: y, numFeatures: FEATURES }, { numBoostRound: 12, maxDepth: 4, seed: 3 }).model;
+const payload = serializeModel(model);
+const digest = createHash('sha256').update(payload).digest('hex');
+const task = (sealed: Uint8Array, expectedSha256 = digest) => ({ sealed, key: 'tenants/a/models/m/1/model.tml', expectedSha256, label: 'm@1' });
+
+describe('runModelLoadTask', () => {
+  it('compiles a sealed artifact into a layout that predicts like the array predictor', () => {
+    const result = runModelLoadTask(task(sealArtifact(payload)));
+    assert.ok(result.ok);
+    const loaded = predictorFromCompiled(result.compiled);
+    const reference = createArrayPredictor(model);
+    for (let r = 0; r < 20; r++) {
+      const row = x.subarray(r * FEATURES, (r + 1) * FEATURES);
+      assert.equal(loaded.predictRow(row), reference.predictRow(row));
+    }
+    assert.equal(loaded.sizeBytes, reference.sizeBytes);
+  });
+
+  it('refuses an intact artifact whose digest is not the registered one', () => {
+    const result = runModelLoadTask(task(sealArtifact(payload), '0'.repeat(64)));
+    assert.equal(result.ok, false);
+    assert.match(result.ok ? '' : result.message, /does not match its registered digest/);
+  });
+
+  it('reports a corrupted payload as corrupt even when the envelope digest matches the registry', () => {
+    const sealed = sealArtifact(payload);
+    sealed[sealed.length - 1]! ^= 0xff;
+    const result = runModelLoadTask(task(sealed));
+    assert.equal(result.ok, false);
+    assert.equal(result.ok ? '' : result.code, 'internal');
+    assert.match(result.ok ? '' : result.message, /is corrupt: sha256 checksum mismatch/);
+  });
+
+  it('reports a corrupt envelope as corrupt, not as a digest mismatch', () => {
+    const sealed = sealArtifact(payload);
+    sealed[0] = 0;
+    const result = runModelLoadTask(task(sealed));
+    assert.match(result.ok ? '' : result.message, /bad magic/);
+  });
+});
