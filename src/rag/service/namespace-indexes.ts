@@ -80,7 +80,7 @@ export function indexArtifactPrefix(tenantId: string, namespaceId: string): stri
 export class NamespaceIndexes {
   readonly #cache: IndexCache;
   readonly #flights = new Map<string, Promise<CachedIndex>>();
-  readonly #lexicalFlights = new Set<string>();
+  readonly #lexicalFlights = new Map<string, Promise<void>>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #writes = new Set<Promise<void>>();
   /** Newest generation written per namespace by this process. */
@@ -114,14 +114,15 @@ export class NamespaceIndexes {
   }
 
   /**
-   * The namespace's vector index and, when resident at the same generation, its
-   * lexical index. A missing lexical index is built in the background.
+   * The namespace's vector index and its lexical index at the same generation.
+   * A missing lexical index is built (from Postgres) before answering, so a
+   * query ranks the same whether or not the index happened to be resident.
    */
   async acquireSet(tenantId: string, ns: IndexedNamespace): Promise<NamespaceIndexSet> {
     const entry = await this.#acquireEntry(tenantId, ns);
-    const lexical = entry.lexical && entry.lexical.generation === entry.index.generation ? entry.lexical : undefined;
-    if (!lexical && this.#cache.peek(entry.key) === entry) this.#buildLexical(entry);
-    return { vector: entry.index, lexical };
+    const current = () => (entry.lexical && entry.lexical.generation === entry.index.generation ? entry.lexical : undefined);
+    if (!current() && this.#cache.peek(entry.key) === entry) await this.#buildLexical(entry);
+    return { vector: entry.index, lexical: current() };
   }
 
   async #acquireEntry(tenantId: string, ns: IndexedNamespace): Promise<CachedIndex> {
@@ -384,10 +385,11 @@ export class NamespaceIndexes {
     }
   }
 
-  /** Builds a resident entry's missing lexical index from Postgres in the background, if the generation still matches. */
-  #buildLexical(entry: CachedIndex): void {
-    if (this.#lexicalFlights.has(entry.key) || this.#closed) return;
-    this.#lexicalFlights.add(entry.key);
+  /** Builds a resident entry's missing lexical index from Postgres (once, however many wait), if the generation still matches. */
+  #buildLexical(entry: CachedIndex): Promise<void> {
+    const inFlight = this.#lexicalFlights.get(entry.key);
+    if (inFlight) return inFlight;
+    if (this.#closed) return Promise.resolve();
     const work = (async () => {
       const { rows, generation } = await this.o.db.withTenant(entry.tenantId, async (tx) => {
         const g = await tx.query<{ generation: number | string }>('select generation from rag_namespaces where id = $1', [entry.namespaceId]);
@@ -406,7 +408,9 @@ export class NamespaceIndexes {
     })()
       .catch((err: unknown) => this.o.log?.('warn', 'could not build a lexical index; full-text search serves meanwhile', { key: entry.key, error: String(err) }))
       .finally(() => this.#lexicalFlights.delete(entry.key));
+    this.#lexicalFlights.set(entry.key, work);
     this.#track(work);
+    return work;
   }
 
   #track(work: Promise<void>): void {

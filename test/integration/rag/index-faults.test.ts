@@ -58,7 +58,7 @@ before(async () => {
   const shared: Db = { kind: d.kind, withTenant: (t, fn) => d.withTenant(t, fn), withSystem: (fn) => d.withSystem(fn), ping: () => d.ping(), close: async () => {} };
   platform = await createPlatform(config, { db: shared, rag: { hnswThreshold: HNSW_THRESHOLD, writeBackDelayMs: 10 } });
   app = await buildApp(platform, { logger: false });
-  const created = await app.inject({ method: 'POST', url: '/v1/admin/tenants', headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` }, payload: { id: 'faults', name: 'faults' } });
+  const created = await app.inject({ method: 'POST', url: '/v1/admin/tenants', headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` }, payload: { id: 'faults', name: 'faults', limits: { requestsPerSecond: 100000, burst: 100000 } } });
   key = created.json().apiKey;
   tenantId = 'faults';
   for (const [ns, docs] of [['small', 3], ['large', 30]] as const) {
