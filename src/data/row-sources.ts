@@ -138,3 +138,15 @@ export function jsonArraySource(rows: readonly unknown[], bodyBytes: number): Ro
   }
   return { unit: 'row', textual: false, rows: gen(), bytesRead: () => bodyBytes };
 }
+
+/** The media type of a Content-Type header, without parameters, lower-cased ('' when absent). */
+export function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** A streamed body as rows, by media type: CSV or NDJSON; null for any other type. */
+export function streamedRowSource(type: string, body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number): RowSource | null {
+  if (type === 'text/csv') return csvSource(body, maxBytes);
+  if (type === 'application/x-ndjson') return ndjsonSource(body, maxBytes);
+  return null;
+}

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
-import { csvSource, jsonArraySource, ndjsonSource, type RowSource } from '../../data/row-sources.js';
+import { jsonArraySource, mediaTypeOf, type RowSource, streamedRowSource } from '../../data/row-sources.js';
 import { errors } from '../../errors.js';
 import type { Platform } from '../../platform.js';
 import { tenantOf } from '../plugins/auth.js';
@@ -14,9 +14,9 @@ const ROW_TYPES = ['application/json', 'text/csv', 'application/x-ndjson'];
 
 /** The upload body as a row source, by content type. */
 function rowSource(contentType: string | undefined, body: unknown, declaredBytes: number, maxUploadBytes: number): RowSource {
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type === 'text/csv') return csvSource(body as Readable, maxUploadBytes);
-  if (type === 'application/x-ndjson') return ndjsonSource(body as Readable, maxUploadBytes);
+  const type = mediaTypeOf(contentType);
+  const streamed = streamedRowSource(type, body as Readable, maxUploadBytes);
+  if (streamed) return streamed;
   if (type === 'application/json') {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.validation('body: expected {"rows": [...]}');
     const extra = Object.keys(body).filter((k) => k !== 'rows');

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { csvSource, ndjsonSource, type RowSource } from '../../data/row-sources.js';
+import { mediaTypeOf, type RowSource, streamedRowSource } from '../../data/row-sources.js';
 import { errors } from '../../errors.js';
 import type { PredictRequest, ServedBy } from '../../models/prediction-service.js';
 import { smallChunks } from '../../models/row-matrix.js';
@@ -90,7 +90,7 @@ export const predictRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = 
 };
 
 function mediaType(request: FastifyRequest): string {
-  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return mediaTypeOf(request.headers['content-type']);
 }
 
 function tooLargeForJson(bytes: number, limit: number) {
@@ -100,9 +100,8 @@ function tooLargeForJson(bytes: number, limit: number) {
 }
 
 function streamedSource(type: string, body: unknown, maxBytes: number): RowSource {
-  const chunks = smallChunks(body as AsyncIterable<Buffer>);
-  if (type === 'text/csv') return csvSource(chunks, maxBytes);
-  if (type === 'application/x-ndjson') return ndjsonSource(chunks, maxBytes);
+  const source = streamedRowSource(type, smallChunks(body as AsyncIterable<Buffer>), maxBytes);
+  if (source) return source;
   throw errors.unsupportedMediaType(type || '(none)', ['application/json', 'text/csv', 'application/x-ndjson']);
 }
 

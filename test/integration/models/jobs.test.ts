@@ -8,7 +8,7 @@ import { JobRunner } from '../../../src/models/job-runner.js';
 import { runTrainingJob } from '../../../src/models/model-trainer.js';
 import type { TrainRequest } from '../../../src/models/train-request.js';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../../support/test-platform.js';
-import { trainAndWait, uploadDemand, waitForJob } from './model-test-support.js';
+import { trainAndWait, until, uploadDemand, waitForJob } from './model-test-support.js';
 
 const SLOW: TrainRequest = {
   name: 'slow',
@@ -20,15 +20,6 @@ const SLOW: TrainRequest = {
   params: { numBoostRound: 100000, maxDepth: 8, eta: 0.001 },
 };
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('cancellation', () => {
   let t: TestPlatform;
@@ -42,7 +33,7 @@ describe('cancellation', () => {
 
   test('a running job stops within a round, publishes nothing, and stays cancelled', async () => {
     const { job } = (await t.call(a.key, 'POST', '/v1/models', SLOW)).json();
-    await until('rounds to run', async () => {
+    await until('rounds to run', 30_000, async () => {
       const j = (await t.call(a.key, 'GET', `/v1/jobs/${job.id}`)).json();
       return j.state === 'running' && (j.progress.roundsDone ?? 0) > 0 && j;
     });

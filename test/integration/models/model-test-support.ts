@@ -47,3 +47,14 @@ export async function trainAndWait(t: TestPlatform, who: TestTenant, body: Recor
   assert.ok(job.result && job.progress.timings && job.progress.roundsDone !== undefined);
   return job as SucceededJob;
 }
+
+/** Polls `probe` every 25 ms until it returns something truthy; fails after `timeoutMs`. */
+export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | null | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -15,7 +15,7 @@ import { JobRunner } from '../../../src/models/job-runner.js';
 import { runTrainingJob } from '../../../src/models/model-trainer.js';
 import { testMode } from '../../support/test-database.js';
 import { startTestPlatform, TEST_ADMIN_KEY, type TestPlatform, type TestTenant } from '../../support/test-platform.js';
-import { uploadDemand, waitForJob } from './model-test-support.js';
+import { until, uploadDemand, waitForJob } from './model-test-support.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/tenantml.mjs', import.meta.url));
 const TRAIN = {
@@ -37,15 +37,6 @@ before(async () => {
 });
 after(() => t.close());
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function startWorker(): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, [BIN, 'worker'], {
@@ -67,7 +58,7 @@ function startWorker(): { child: ChildProcess; output: () => string } {
 }
 
 async function runningWithProgress(jobId: string) {
-  return until('the job to run some rounds', async () => {
+  return until('the job to run some rounds', 60_000, async () => {
     const j = (await t.call(a.key, 'GET', `/v1/jobs/${jobId}`)).json();
     return j.state === 'running' && (j.progress.roundsDone ?? 0) > 0 && j;
   });
