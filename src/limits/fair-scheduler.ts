@@ -71,6 +71,17 @@ export interface FairScheduler {
   run<T>(options: TaskOptions, fn: (signal: AbortSignal | undefined) => Promise<T> | T): Promise<T>;
   /** Runs rows [0, rows) as slices [start, end), each queued anew; resolves with the slices' results in order. */
   runSliced<T>(options: SlicedTaskOptions, fn: (start: number, end: number, signal: AbortSignal | undefined) => Promise<T> | T): Promise<T[]>;
+  /**
+   * Whether a real-time task of this tenant would start at once: a slot is
+   * free, no real-time task waits, and the tenant is under its `maxConcurrent`.
+   */
+  canRunNow(tenantId: string, maxConcurrent?: number): boolean;
+  /**
+   * Runs a synchronous real-time `fn` at once when `canRunNow` holds (counted
+   * as if queued and started with no wait), else returns undefined and runs
+   * nothing. The common uncontended case then costs no promise and no queue.
+   */
+  runNow<T>(options: Omit<TaskOptions, 'lane' | 'signal' | 'deadlineMs'>, fn: () => T): { value: T } | undefined;
   stats(tenantId: string): TenantSchedulerStats;
   allStats(): Map<string, TenantSchedulerStats>;
   /** Milliseconds a new task of `cost` in `lane` would wait now, as used for shedding. */
@@ -100,6 +111,8 @@ interface TenantState {
 
 /** Weight of the newest service-time sample in the moving average. */
 const EWMA_ALPHA = 0.2;
+/** A sample counts as at most this multiple of the current estimate. */
+const SAMPLE_CAP = 4;
 
 /** Builds a fair scheduler. */
 export function createFairScheduler(options: FairSchedulerOptions = {}): FairScheduler {
@@ -194,13 +207,21 @@ export function createFairScheduler(options: FairSchedulerOptions = {}): FairSch
     }
   }
 
-  function finish(task: Task, startedAt: number): void {
+  /** Frees the task's slot and learns its service time. */
+  function release(state: TenantState, lane: Lane, cost: number, startedAt: number): void {
     running--;
-    tenant(task.tenantId).stats.inFlight--;
-    if (task.cost > 0) {
-      const sample = (now() - startedAt) / task.cost;
-      msPerUnit[task.lane] = msPerUnit[task.lane] === 0 ? sample : msPerUnit[task.lane] + EWMA_ALPHA * (sample - msPerUnit[task.lane]);
+    state.stats.inFlight--;
+    if (cost > 0) {
+      const current = msPerUnit[lane];
+      // One task that held its slot far longer than its cost says (it waited on I/O, or the machine stalled) moves
+      // the estimate at most SAMPLE_CAP times: otherwise it alone would shed every large request after it.
+      const sample = Math.min((now() - startedAt) / cost, current === 0 ? Number.POSITIVE_INFINITY : SAMPLE_CAP * current);
+      msPerUnit[lane] = current === 0 ? sample : current + EWMA_ALPHA * (sample - current);
     }
+  }
+
+  function finish(task: Task, startedAt: number): void {
+    release(tenant(task.tenantId), task.lane, task.cost, startedAt);
     // Settle the caller before starting the next task, but never recurse deeply.
     queueMicrotask(pump);
   }
@@ -272,7 +293,36 @@ export function createFairScheduler(options: FairSchedulerOptions = {}): FairSch
     });
   }
 
+  function canRunNow(tenantId: string, maxConcurrent?: number): boolean {
+    if (running >= slots || lanes.realtime.size > 0) return false;
+    const state = tenants.get(tenantId);
+    const cap = maxConcurrent === undefined ? (state?.maxConcurrent ?? defaultMaxConcurrent) : Math.max(1, maxConcurrent);
+    return (state?.stats.inFlight ?? 0) < cap;
+  }
+
   return {
+    canRunNow,
+    runNow(options, fn) {
+      const { tenantId } = options;
+      if (!canRunNow(tenantId, options.maxConcurrent)) return undefined;
+      const cost = options.cost ?? 1;
+      const state = tenant(tenantId);
+      if (options.maxConcurrent !== undefined) state.maxConcurrent = Math.max(1, options.maxConcurrent);
+      if (options.weight !== undefined && options.weight > 0) state.weight = options.weight;
+      state.stats.admitted++;
+      state.stats.started++;
+      state.stats.inFlight++;
+      running++;
+      emit(hooks, 'onQueued', { tenantId, lane: 'realtime', waitMs: 0, cost });
+      const startedAt = now();
+      try {
+        return { value: fn() };
+      } finally {
+        release(state, 'realtime', cost, startedAt);
+        // Work queued meanwhile starts on the next microtask, as after any task.
+        if (lanes.batch.size > 0 || lanes.realtime.size > 0) queueMicrotask(pump);
+      }
+    },
     run(options, fn) {
       const deadlineAt = options.deadlineMs === undefined ? undefined : now() + options.deadlineMs;
       return enqueue({ ...options, deadlineAt, admissionCost: options.cost ?? 1 }, fn);

@@ -1,25 +1,34 @@
 /**
  * The quota store of a real deployment: counters persist in the `tenant_usage`
  * table (under RLS), but requests are judged against this process's memory.
- * Increments are buffered and added to Postgres in one statement per tenant
- * every `flushIntervalMs` (and on close), so the request path touches the
- * database only for the first read of a counter (a cold read).
+ * Increments are buffered and added to Postgres in one statement per tenant,
+ * so the request path touches the database only for the first read of a
+ * counter (a cold read).
+ *
+ * Writes cost a transaction per tenant, so a timer tick (`flushIntervalMs`)
+ * writes only the tenants that need it: a counter near its limit (less than
+ * 10% of it left, or 1% of it buffered) is written and refreshed at every tick,
+ * any other at least every `STALE_TICKS` ticks; `flush()` and `close()` write
+ * everything. With hundreds of active tenants the ticks then cost a few
+ * transactions each instead of hundreds.
  *
  * Tolerance (see README.md): one replica enforces exactly. With N replicas a
- * replica learns of the others' increments at its next flush, so a window can
- * be overrun by what the other replicas admit within one flush interval. A
- * crash loses at most the last interval's increments (counted in the tenant's
- * favour).
+ * replica learns of the others' increments when they write, so a window near
+ * its limit can be overrun by what the other replicas admit within one tick; far
+ * from it, the others' counts arrive within `STALE_TICKS` ticks. A crash loses
+ * at most the increments not yet written (counted in the tenant's favour).
  */
 import type { Db } from '../db/db.js';
 import type { LimitsLogger } from './degrading-rate-limiter.js';
-import type { QuotaCounter, QuotaStore } from './quota-store.js';
+import type { QuotaAddResult, QuotaCounter, QuotaStore } from './quota-store.js';
 
 /** Options of `createPostgresQuotaStore`. */
 export interface PostgresQuotaStoreOptions {
   db: Db;
   /** How often buffered increments reach Postgres. Default 1,000 ms; 0 writes through on every add (no buffering). */
   flushIntervalMs?: number;
+  /** Ticks between two writes of a counter far from its limit; default `STALE_TICKS`. */
+  staleTicks?: number;
   logger?: LimitsLogger;
 }
 
@@ -51,8 +60,12 @@ interface Slot {
   base: number | undefined;
   /** Increments made here since the last flush. */
   pending: number;
-  /** Used since the last flush tick: keep it in memory and refresh its base. */
-  touched: boolean;
+  /** The limit of the last `add`, if any: decides how often the counter is synchronised. */
+  limit: number | undefined;
+  /** The tick of its last use: idle for `STALE_TICKS` with nothing buffered, it is forgotten. */
+  usedAtTick: number;
+  /** The tick of its last write or refresh. */
+  syncedAtTick: number;
   loading: Promise<void> | undefined;
 }
 
@@ -76,6 +89,13 @@ const FLUSH = `
 
 const FOREIGN_KEY_VIOLATION = '23503';
 
+/** Ticks between two writes of a counter far from its limit (10 s at the default interval). */
+export const STALE_TICKS = 10;
+/** A counter with less than this share of its limit left is synchronised at every tick. */
+const NEAR_LIMIT_SHARE = 0.1;
+/** …and so is one with at least this share of its limit buffered. */
+const BUFFERED_SHARE = 0.01;
+
 /** Builds the buffered Postgres store and starts its flush timer. */
 export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): BufferedQuotaStore {
   const { db, logger } = options;
@@ -85,15 +105,28 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
   let flushing: Promise<void> = Promise.resolve();
   let closed = false;
 
+  let tick = 0;
+  const staleTicks = Math.max(1, options.staleTicks ?? STALE_TICKS);
+
   function slot(tenantId: string, counter: string, window: string): Slot {
     const key = keyOf(tenantId, counter, window);
     let s = slots.get(key);
     if (!s) {
-      s = { tenantId, counter, window, base: undefined, pending: 0, touched: true, loading: undefined };
+      // A random phase spreads the periodic writes of counters first used in the same tick over later ticks.
+      const syncedAtTick = tick - Math.floor((Math.random() * staleTicks) / 2);
+      s = { tenantId, counter, window, base: undefined, pending: 0, limit: undefined, usedAtTick: tick, syncedAtTick, loading: undefined };
       slots.set(key, s);
     }
-    s.touched = true;
+    s.usedAtTick = tick;
     return s;
+  }
+
+  /** Whether the timer should write (or refresh) this counter now. */
+  function isDue(s: Slot): boolean {
+    if (tick - s.syncedAtTick >= staleTicks) return true;
+    if (s.limit === undefined || s.base === undefined) return false;
+    const used = s.base + s.pending;
+    return s.limit - used < NEAR_LIMIT_SHARE * s.limit || Math.abs(s.pending) >= BUFFERED_SHARE * s.limit;
   }
 
   async function load(s: Slot): Promise<void> {
@@ -109,6 +142,14 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
         s.loading = undefined;
       });
     await s.loading;
+  }
+
+  /** Check-and-add on a counter whose stored total is known; nothing awaits, so it is atomic in this process. */
+  function addToLoaded(s: Slot, amount: number, limit: number | undefined): QuotaAddResult {
+    const current = (s.base ?? 0) + s.pending;
+    if (limit !== undefined && amount > 0 && current + amount > limit) return { applied: false, used: current };
+    s.pending += amount;
+    return { applied: true, used: current + amount };
   }
 
   async function writeTenant(tenantId: string, batch: Slot[]): Promise<void> {
@@ -128,6 +169,7 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
         const s = slots.get(keyOf(tenantId, row.counter, row.window_key));
         if (s) s.base = Number(row.used);
       }
+      for (const s of batch) s.syncedAtTick = tick;
     } catch (error) {
       if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
         // The tenant was purged meanwhile: its counters go with it.
@@ -139,15 +181,20 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
     }
   }
 
-  async function flushNow(): Promise<void> {
-    const byTenant = new Map<string, Slot[]>();
+  /** Writes the tenants with a due counter (all tenants with `everything`), each with all its counters. */
+  async function flushNow(everything: boolean): Promise<void> {
+    const dueTenants = new Set<string>();
     for (const [key, s] of slots) {
-      if (!s.touched && s.pending === 0 && !s.loading) {
-        // Idle for a whole interval: forget it, so a later use reads the fresh total.
+      if (s.pending === 0 && !s.loading && tick - s.usedAtTick >= staleTicks) {
+        // Idle for a while: forget it, so a later use reads the fresh total.
         slots.delete(key);
         continue;
       }
-      s.touched = false;
+      if (everything || isDue(s)) dueTenants.add(s.tenantId);
+    }
+    const byTenant = new Map<string, Slot[]>();
+    for (const s of slots.values()) {
+      if (!dueTenants.has(s.tenantId)) continue;
       const list = byTenant.get(s.tenantId) ?? [];
       list.push(s);
       byTenant.set(s.tenantId, list);
@@ -164,24 +211,37 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
     }
   }
 
-  function flush(): Promise<void> {
-    flushing = flushing.then(flushNow, flushNow);
+  function flush(everything = true): Promise<void> {
+    const run = () => flushNow(everything);
+    flushing = flushing.then(run, run);
     return flushing;
   }
 
-  const timer = interval > 0 ? setInterval(() => void flush(), interval) : undefined;
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          tick++;
+          void flush(false);
+        }, interval)
+      : undefined;
   timer?.unref();
 
   return {
     async add(tenantId, counter, window, amount, limit) {
       const s = slot(tenantId, counter, window);
       await load(s);
-      // From here to the increment nothing awaits: check-and-add is atomic in this process.
-      const current = (s.base ?? 0) + s.pending;
-      if (limit !== undefined && amount > 0 && current + amount > limit) return { applied: false, used: current };
-      s.pending += amount;
+      if (limit !== undefined) s.limit = limit;
+      const result = addToLoaded(s, amount, limit);
       if (interval === 0) await flush();
-      return { applied: true, used: current + amount };
+      return result;
+    },
+    addNow(tenantId, counter, window, amount, limit) {
+      // Writing through on every add (interval 0) needs the flush awaited: only the buffered store decides at once.
+      if (interval === 0) return undefined;
+      const s = slot(tenantId, counter, window);
+      if (s.base === undefined) return undefined;
+      if (limit !== undefined) s.limit = limit;
+      return addToLoaded(s, amount, limit);
     },
     async get(tenantId, counter, window) {
       const s = slot(tenantId, counter, window);
@@ -192,7 +252,7 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
       if (closed) return;
       slot(tenantId, counter, window).pending += amount;
     },
-    flush,
+    flush: () => flush(),
     async allCounters(windows) {
       await flush();
       const res = await db.withSystem((tx) =>

@@ -33,6 +33,8 @@ export interface QuotaAddResult {
 export interface QuotaStore {
   /** Atomically adds `amount` (may be negative, to give back) unless the total would exceed `limit`. */
   add(tenantId: string, counter: QuotaCounter, window: string, amount: number, limit?: number): Promise<QuotaAddResult>;
+  /** `add` without waiting, when the store can decide from memory; undefined (and nothing changed) when it cannot. */
+  addNow(tenantId: string, counter: QuotaCounter, window: string, amount: number, limit?: number): QuotaAddResult | undefined;
   /** The counter's value, 0 if never written. */
   get(tenantId: string, counter: QuotaCounter, window: string): Promise<number>;
   /** Deletes all of a tenant's counters (tenant purge); returns how many there were. */
@@ -45,18 +47,23 @@ export function createMemoryQuotaStore(): QuotaStore {
   const byTenant = new Map<string, Map<string, number>>();
   const slot = (counter: QuotaCounter, window: string) => `${counter} ${window}`;
 
+  function addNow(tenantId: string, counter: QuotaCounter, window: string, amount: number, limit?: number): QuotaAddResult {
+    let counters = byTenant.get(tenantId);
+    const current = counters?.get(slot(counter, window)) ?? 0;
+    const next = current + amount;
+    if (limit !== undefined && amount > 0 && next > limit) return { applied: false, used: current };
+    if (!counters) {
+      counters = new Map();
+      byTenant.set(tenantId, counters);
+    }
+    counters.set(slot(counter, window), next);
+    return { applied: true, used: next };
+  }
+
   return {
+    addNow,
     async add(tenantId, counter, window, amount, limit) {
-      let counters = byTenant.get(tenantId);
-      const current = counters?.get(slot(counter, window)) ?? 0;
-      const next = current + amount;
-      if (limit !== undefined && amount > 0 && next > limit) return { applied: false, used: current };
-      if (!counters) {
-        counters = new Map();
-        byTenant.set(tenantId, counters);
-      }
-      counters.set(slot(counter, window), next);
-      return { applied: true, used: next };
+      return addNow(tenantId, counter, window, amount, limit);
     },
     async get(tenantId, counter, window) {
       return byTenant.get(tenantId)?.get(slot(counter, window)) ?? 0;

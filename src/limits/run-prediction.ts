@@ -22,6 +22,26 @@ export interface PredictionRun {
   sliceRows?: number;
 }
 
+/**
+ * The uncontended case of `runPrediction`, with no promise and no queue: a
+ * real-time request whose quota counters are in memory, when the scheduler has
+ * a free slot and nobody waits, is charged and run at once. Returns undefined
+ * having done nothing otherwise; the caller then takes `runPrediction`.
+ */
+export function runPredictionNow<T>(deps: { quotas: TenantQuotas; compute: FairScheduler }, tenant: LimitedTenant, rows: number, predict: () => T): { value: T } | undefined {
+  if (rows > REALTIME_MAX_ROWS || !deps.compute.canRunNow(tenant.tenantId, tenant.limits.maxConcurrent)) return undefined;
+  const charge = deps.quotas.consumePredictionsNow(tenant, rows);
+  if (charge === undefined) return undefined;
+  try {
+    const ran = deps.compute.runNow({ tenantId: tenant.tenantId, maxConcurrent: tenant.limits.maxConcurrent, cost: Math.max(1, rows) }, predict);
+    if (ran === undefined) void deps.quotas.refundPredictions(charge).catch(() => {}); // canRunNow held a moment ago; kept for safety
+    return ran;
+  } catch (error) {
+    void deps.quotas.refundPredictions(charge).catch(() => {});
+    throw error;
+  }
+}
+
 /** Runs `predict(start, end)` over rows [0, rows) under the quota and the scheduler; resolves with all outputs in order. */
 export async function runPrediction<T>(
   deps: { quotas: TenantQuotas; compute: FairScheduler },

@@ -24,6 +24,8 @@ export interface PredictionCharge {
 export interface TenantQuotas {
   /** Charges `rows` predicted rows to today and this month; throws 429 `quota_exceeded` (with `resetAt`) if either is spent. */
   consumePredictions(tenant: LimitedTenant, rows: number): Promise<PredictionCharge>;
+  /** The charge made at once from memory, or undefined (nothing charged): then call `consumePredictions`. */
+  consumePredictionsNow(tenant: LimitedTenant, rows: number): PredictionCharge | undefined;
   /** Gives a charge back (shed, cancelled or failed work); safe to call once per charge. */
   refundPredictions(charge: PredictionCharge): Promise<void>;
   /** The day and month standing, charging nothing. */
@@ -35,6 +37,10 @@ export function createTenantQuotas(guard: QuotaGuard): TenantQuotas {
   return {
     async consumePredictions({ tenantId, limits }, rows) {
       return { tenantId, rows, windows: await guard.consumePredictions(tenantId, limits, rows) };
+    },
+    consumePredictionsNow({ tenantId, limits }, rows) {
+      const windows = guard.consumePredictionsNow(tenantId, limits, rows);
+      return windows === undefined ? undefined : { tenantId, rows, windows };
     },
     async refundPredictions(charge) {
       if (charge.rows === 0) return;

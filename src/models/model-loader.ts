@@ -27,6 +27,10 @@ export interface ModelLoader {
   target(tenantId: string, name: string): Promise<ServingTarget>;
   /** Runs `fn` with this target's model held (resolve it with `target`), so several calls use one version. */
   useTarget<R>(target: ServingTarget, fn: (model: ServableModel) => R | Promise<R>): Promise<R>;
+  /** `target` answered from memory, or undefined when it would need a look-up (a loader may not implement it). */
+  targetNow?(tenantId: string, name: string): ServingTarget | undefined;
+  /** `useTarget` for a synchronous `fn` when the model is resident, or undefined having run nothing. */
+  useTargetNow?<R>(target: ServingTarget, fn: (model: ServableModel) => R): { value: R } | undefined;
   close(): void;
 }
 

@@ -3,18 +3,19 @@
  * loader seam, encode the request with the version's feature spec, predict
  * on the response scale. Every call runs under the tenant's prediction quota
  * (charged per predicted row or forecast step) and the fair scheduler; the
- * model is pinned in the cache only while its rows are computed.
+ * model is loaded and pinned before its rows queue, so a cold load never holds
+ * a compute slot.
  */
 import type { DatasetService } from '../data/dataset-service.js';
 import type { RowSource } from '../data/row-sources.js';
 import { errors } from '../errors.js';
 import type { FairScheduler } from '../limits/fair-scheduler.js';
-import { runPrediction } from '../limits/run-prediction.js';
+import { runPrediction, runPredictionNow } from '../limits/run-prediction.js';
 import type { LimitedTenant, TenantQuotas } from '../limits/tenant-quotas.js';
 import { parseDateMs } from './feature-encoding.js';
 import { groupSeries, keyCodesOf, recursiveForecast, seriesKeyText } from './forecast-features.js';
 import type { ModelLoader } from './model-loader.js';
-import { encodeInstancesAsync, encodeRowObjectsAsync, encodeRowSource, type RowMatrix } from './row-matrix.js';
+import { encodeInstances, encodeInstancesAsync, encodeRowObjects, encodeRowObjectsAsync, encodeRowSource, type RowMatrix, YIELD_EVERY_ROWS } from './row-matrix.js';
 import type { ModelSource } from './model-spec.js';
 import type { ServingTarget } from './serving-target.js';
 import { labelOf } from './tabular-sets.js';
@@ -77,6 +78,31 @@ export class PredictionService {
   }
 
   /**
+   * `predict` at once, when nothing needs waiting for: the serving version and
+   * its model are in memory, the request is small and the limits decide from
+   * memory (`runPredictionNow`). Otherwise undefined, having charged and run
+   * nothing: then call `predict`. Bad input throws as in `predict`.
+   */
+  predictNow(tenant: LimitedTenant, name: string, request: PredictRequest): { predictions: number[]; model: ServedBy } | undefined {
+    const { loader, limits } = this;
+    const rows = request.rows ?? request.instances;
+    if (loader.targetNow === undefined || loader.useTargetNow === undefined || rows === undefined || (request.rows === undefined) === (request.instances === undefined)) return undefined;
+    if (rows.length > YIELD_EVERY_ROWS || (limits !== undefined && !limits.compute.canRunNow(tenant.tenantId, tenant.limits.maxConcurrent))) return undefined;
+    const target = loader.targetNow(tenant.tenantId, name);
+    if (target === undefined) return undefined;
+    const x =
+      request.rows !== undefined
+        ? encodeRowObjects(target.spec.features, request.rows, target.prefix)
+        : encodeInstances(target.spec.features, request.instances!, target.prefix);
+    const ran = loader.useTargetNow(target, ({ predictor }) => {
+      const predict = () => predictor.predictBatch(x.data);
+      return limits ? runPredictionNow(limits, tenant, x.rows, predict) : { value: predict() };
+    });
+    const predictions = ran?.value?.value;
+    return predictions === undefined ? undefined : { predictions: Array.from(predictions), model: servedBy(name, target) };
+  }
+
+  /**
    * Predicts a streamed body (CSV or NDJSON rows, see `row-matrix.ts`): rows are
    * encoded as they arrive, then predicted in batch-lane slices. Predictions
    * are in body order.
@@ -104,14 +130,16 @@ export class PredictionService {
     const keyCategories = target.spec.features.slice(0, fc.seriesKeys.length).map((f) => f.categories ?? []);
     const keyCodes = keyCodesOf(key, keyCategories);
     let times: number[] = [];
-    const forecastAll = () =>
-      this.loader.useTarget(target, ({ predictor }) => {
+    // The steps are recursive (each feeds the next), so the forecast is one real-time task costing `horizon` rows;
+    // the model is pinned before it queues.
+    const values = await this.loader.useTarget(target, ({ predictor }) => {
+      const forecastAll = () => {
         const out = recursiveForecast((row) => predictor.predictRow(row), fc, keyCodes, history.values, history.times.at(-1)!, horizon);
         times = out.times;
         return out.values;
-      });
-    // The steps are recursive (each feeds the next), so the forecast is one real-time task costing `horizon` rows.
-    const values = this.limits ? await runPrediction(this.limits, { tenant, rows: horizon, ...(signal ? { signal } : {}) }, forecastAll) : await forecastAll();
+      };
+      return this.limits ? runPrediction(this.limits, { tenant, rows: horizon, ...(signal ? { signal } : {}) }, forecastAll) : forecastAll();
+    });
     const daily = fc.stepMs % 86_400_000 === 0;
     return {
       series: call.series,
@@ -123,11 +151,16 @@ export class PredictionService {
     };
   }
 
-  /** Predicts every row of `x` under the limits: one real-time task when small, batch slices when large. */
+  /**
+   * Predicts every row of `x` under the limits: one real-time task when small,
+   * batch slices when large. The model is loaded and pinned before the work
+   * queues, so a cold load never holds a compute slot.
+   */
   private async run(tenant: LimitedTenant, target: ServingTarget, x: RowMatrix, signal: AbortSignal | undefined): Promise<Float32Array> {
-    const slice = (start: number, end: number) =>
-      this.loader.useTarget(target, ({ predictor }) => [predictor.predictBatch(x.data.subarray(start * x.width, end * x.width))]);
-    const parts = this.limits ? await runPrediction(this.limits, { tenant, rows: x.rows, ...(signal ? { signal } : {}) }, slice) : await slice(0, x.rows);
+    const parts = await this.loader.useTarget(target, ({ predictor }) => {
+      const slice = (start: number, end: number) => [predictor.predictBatch(x.data.subarray(start * x.width, end * x.width))];
+      return this.limits ? runPrediction(this.limits, { tenant, rows: x.rows, ...(signal ? { signal } : {}) }, slice) : slice(0, x.rows);
+    });
     if (parts.length === 1) return parts[0]!;
     // Slices come back as separate arrays; copying them into one is a memcpy, not a per-row loop.
     const out = new Float32Array(x.rows);

@@ -6,7 +6,7 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { RowSource } from '../data/row-sources.js';
-import { errors } from '../errors.js';
+import { AppError, errors } from '../errors.js';
 import { encoderFor, type ValueEncoder } from './feature-encoding.js';
 import type { FeatureSpec } from './model-spec.js';
 
@@ -60,34 +60,88 @@ class MatrixBuilder {
   }
 }
 
-/** Encodes `{rows: [...]}` objects keyed by feature name (extra fields are ignored), yielding between chunks. */
-export async function encodeRowObjectsAsync(specs: readonly FeatureSpec[], rows: readonly Record<string, unknown>[], prefix: readonly number[]): Promise<RowMatrix> {
-  const encoders = specs.map(encoderFor);
+/** The encoders of a feature list, built once per list (a serving target keeps its list). */
+const encoderCache = new WeakMap<readonly FeatureSpec[], ValueEncoder[]>();
+function encodersOf(specs: readonly FeatureSpec[]): ValueEncoder[] {
+  let encoders = encoderCache.get(specs);
+  if (encoders === undefined) {
+    encoders = specs.map(encoderFor);
+    encoderCache.set(specs, encoders);
+  }
+  return encoders;
+}
+
+/** Rows of a JSON request, one at a time, into a matrix. */
+type RowEncoder<R> = (out: MatrixBuilder, encoders: readonly ValueEncoder[], specs: readonly FeatureSpec[], row: R, r: number) => void;
+
+// A value's location is formatted only on the error path: the encoder runs again with it, and throws.
+const encodeObjectRow: RowEncoder<Record<string, unknown>> = (out, encoders, specs, row, r) => {
+  if (row === null || typeof row !== 'object' || Array.isArray(row)) throw errors.validation(`rows[${r}]: expected an object of feature values`);
+  const base = out.next();
+  for (let f = 0; f < specs.length; f++) {
+    const value = row[specs[f]!.name];
+    let encoded: number;
+    try {
+      encoded = encoders[f]!(value, '');
+    } catch {
+      encoded = encoders[f]!(value, `rows[${r}].${specs[f]!.name}`);
+    }
+    out.set(base + f, encoded);
+  }
+};
+
+const encodeInstanceRow: RowEncoder<unknown[]> = (out, encoders, specs, row, r) => {
+  if (!Array.isArray(row) || row.length !== specs.length) {
+    throw errors.validation(`instances[${r}]: expected an array of ${specs.length} values (${specs.map((s) => s.name).join(', ')})`);
+  }
+  const base = out.next();
+  for (let f = 0; f < specs.length; f++) {
+    let encoded: number;
+    try {
+      encoded = encoders[f]!(row[f], '');
+    } catch {
+      encoded = encoders[f]!(row[f], `instances[${r}][${f}]`);
+    }
+    out.set(base + f, encoded);
+  }
+};
+
+function encodeAll<R>(encodeRow: RowEncoder<R>, specs: readonly FeatureSpec[], rows: readonly R[], prefix: readonly number[]): RowMatrix {
+  if (rows.length > YIELD_EVERY_ROWS) throw new AppError('internal', `at most ${YIELD_EVERY_ROWS} rows are encoded without yielding; use the async form`);
+  const encoders = encodersOf(specs);
+  const out = new MatrixBuilder(prefix, specs.length, rows.length);
+  for (let r = 0; r < rows.length; r++) encodeRow(out, encoders, specs, rows[r]!, r);
+  return out.done();
+}
+
+async function encodeAllAsync<R>(encodeRow: RowEncoder<R>, specs: readonly FeatureSpec[], rows: readonly R[], prefix: readonly number[]): Promise<RowMatrix> {
+  const encoders = encodersOf(specs);
   const out = new MatrixBuilder(prefix, specs.length, rows.length);
   for (let r = 0; r < rows.length; r++) {
     if (r > 0 && r % YIELD_EVERY_ROWS === 0) await yieldToLoop();
-    const row = rows[r];
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw errors.validation(`rows[${r}]: expected an object of feature values`);
-    const base = out.next();
-    for (let f = 0; f < specs.length; f++) out.set(base + f, encoders[f]!(row[specs[f]!.name], `rows[${r}].${specs[f]!.name}`));
+    encodeRow(out, encoders, specs, rows[r]!, r);
   }
   return out.done();
 }
 
+/** Encodes `{rows: [...]}` objects keyed by feature name (extra fields are ignored), yielding between chunks. */
+export function encodeRowObjectsAsync(specs: readonly FeatureSpec[], rows: readonly Record<string, unknown>[], prefix: readonly number[]): Promise<RowMatrix> {
+  return encodeAllAsync(encodeObjectRow, specs, rows, prefix);
+}
+
 /** Encodes `{instances: [[...]]}` in the model's feature order, yielding between chunks. */
-export async function encodeInstancesAsync(specs: readonly FeatureSpec[], instances: readonly unknown[][], prefix: readonly number[]): Promise<RowMatrix> {
-  const encoders = specs.map(encoderFor);
-  const out = new MatrixBuilder(prefix, specs.length, instances.length);
-  for (let r = 0; r < instances.length; r++) {
-    if (r > 0 && r % YIELD_EVERY_ROWS === 0) await yieldToLoop();
-    const row = instances[r];
-    if (!Array.isArray(row) || row.length !== specs.length) {
-      throw errors.validation(`instances[${r}]: expected an array of ${specs.length} values (${specs.map((s) => s.name).join(', ')})`);
-    }
-    const base = out.next();
-    for (let f = 0; f < specs.length; f++) out.set(base + f, encoders[f]!(row[f], `instances[${r}][${f}]`));
-  }
-  return out.done();
+export function encodeInstancesAsync(specs: readonly FeatureSpec[], instances: readonly unknown[][], prefix: readonly number[]): Promise<RowMatrix> {
+  return encodeAllAsync(encodeInstanceRow, specs, instances, prefix);
+}
+
+/** `encodeRowObjectsAsync` at once, for at most `YIELD_EVERY_ROWS` rows. */
+export function encodeRowObjects(specs: readonly FeatureSpec[], rows: readonly Record<string, unknown>[], prefix: readonly number[]): RowMatrix {
+  return encodeAll(encodeObjectRow, specs, rows, prefix);
+}
+
+/** `encodeInstancesAsync` at once, for at most `YIELD_EVERY_ROWS` rows. */
+export function encodeInstances(specs: readonly FeatureSpec[], instances: readonly unknown[][], prefix: readonly number[]): RowMatrix {
+  return encodeAll(encodeInstanceRow, specs, instances, prefix);
 }
 
 /**

@@ -124,25 +124,32 @@ export class ModelCache<T> {
 
   /** Returns the model pinned. One load per key however many callers wait; a failed load rejects them all. */
   async acquire(key: ModelKey): Promise<ModelLease<T>> {
+    const hit = this.tryAcquire(key);
+    if (hit !== undefined) return hit;
     const id = idOf(key);
     const tenant = this.tenant(key.tenantId);
     this.policy.recordAccess(id);
-    const entry = this.entries.get(id);
-    if (entry !== undefined) {
-      tenant.counters.hits++;
-      entry.hits++;
-      entry.lastUsedAt = this.now();
-      this.policy.touch(entry);
-      this.onEvent?.({ type: 'hit', key });
-      entry.pins++;
-      return this.lease(entry);
-    }
     tenant.counters.misses++;
     this.onEvent?.({ type: 'miss', key });
     let flight = this.flights.get(id);
     if (flight === undefined) flight = this.startLoad(id, key);
     flight.waiters++;
     return this.lease(await flight.promise); // the pin was taken for us when the load completed
+  }
+
+  /** Returns the model pinned if it is resident (a hit), else undefined having counted nothing: then `acquire`. */
+  tryAcquire(key: ModelKey): ModelLease<T> | undefined {
+    const id = idOf(key);
+    const entry = this.entries.get(id);
+    if (entry === undefined) return undefined;
+    this.policy.recordAccess(id);
+    this.tenant(key.tenantId).counters.hits++;
+    entry.hits++;
+    entry.lastUsedAt = this.now();
+    this.policy.touch(entry);
+    this.onEvent?.({ type: 'hit', key });
+    entry.pins++;
+    return this.lease(entry);
   }
 
   /** Loads `keys` ahead of traffic (at most `concurrency` at a time); failures are reported, not thrown. */

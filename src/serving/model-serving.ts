@@ -179,6 +179,22 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     }
   };
 
+  const useTargetNow = <R>(target: ServingTarget, fn: (model: ServableModel) => R): { value: R } | undefined => {
+    const lease = models.tryAcquire(cacheKeyOf(target));
+    if (lease === undefined) return undefined;
+    if (lease.value.sha256 !== target.artifactSha256) {
+      lease.release(); // a reused version number: `useTarget` reloads it
+      return undefined;
+    }
+    const started = performance.now();
+    try {
+      return { value: fn({ target, predictor: lease.value.predictor }) };
+    } finally {
+      lease.release();
+      metrics?.onPredict(target.tenantId, performance.now() - started);
+    }
+  };
+
   const target = (tenantId: string, name: string) => memo.get(tenantId, name, undefined, () => sources.resolveTarget(tenantId, name));
   const versionTarget = (tenantId: string, name: string, version: number) =>
     memo.get(tenantId, name, version, () => sources.resolveVersion(tenantId, name, version));
@@ -196,6 +212,8 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     },
     use: async (tenantId, name, fn) => useTarget(await target(tenantId, name), fn),
     useTarget,
+    useTargetNow,
+    targetNow: (tenantId, name) => memo.peek(tenantId, name),
     useVersion: async (tenantId, name, version, fn) => useTarget(await versionTarget(tenantId, name, version), fn),
     target,
     versionTarget,

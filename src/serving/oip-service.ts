@@ -67,15 +67,18 @@ export class OipService {
   /**
    * Runs `$inference_request` against the serving version, or `version`, under
    * the tenant's prediction quota and the fair scheduler (as `/v1` predict);
-   * the model is pinned only while its rows are computed.
+   * the model is pinned from before its rows queue until they are computed.
    */
   async infer(tenant: LimitedTenant, name: string, body: unknown, version?: number, signal?: AbortSignal): Promise<OipInferResponse> {
     const target = version === undefined ? await this.serving.target(tenant.tenantId, name) : await this.serving.versionTarget(tenant.tenantId, name, version);
     const request = parseInferRequest(body, { featureNames: target.spec.features.map((f) => f.name), precision: 'fp32' });
     const x = withPrefix(request.matrix as Float32Array, request.rows, request.columns, target.prefix);
     const width = target.prefix.length + request.columns;
-    const predicted = await runPrediction(this.limits, { tenant, rows: request.rows, ...(signal ? { signal } : {}) }, (start, end) =>
-      this.serving.useTarget(target, ({ predictor }: ServableModel) => Array.from(predictor.predictBatch(x.subarray(start * width, end * width)))),
+    // Pinned before the rows queue, so a cold load never holds a compute slot.
+    const predicted = await this.serving.useTarget(target, ({ predictor }: ServableModel) =>
+      runPrediction(this.limits, { tenant, rows: request.rows, ...(signal ? { signal } : {}) }, (start, end) =>
+        Array.from(predictor.predictBatch(x.subarray(start * width, end * width))),
+      ),
     );
     const outputs = selectOutputs([predictionOutput(OIP_OUTPUT, Float32Array.from(predicted), request.rows)], request.requestedOutputs);
     return buildInferResponse({ modelName: name, modelVersion: String(target.version), id: request.id, outputs });

@@ -15,9 +15,18 @@ import { GLOBAL_SCOPE } from '../models/global-model-store.js';
 import type { ServingTarget } from '../models/serving-target.js';
 import type { InvalidationEvent, ResyncEvent } from './invalidation-bus.js';
 
+// Model names cannot contain '@' (artifact key segments), so the two key forms never collide.
+const pointerKey = (name: string, version: number | undefined) => (version === undefined ? name : `${name}@${version}`);
+
+/** One pointer: the resolution, and its value once it has arrived. */
+interface Pointer {
+  promise: Promise<ServingTarget>;
+  value: ServingTarget | undefined;
+}
+
 /** Memoised serving targets, per tenant. */
 export class TargetMemo {
-  private readonly tenants = new Map<string, Map<string, Promise<ServingTarget>>>();
+  private readonly tenants = new Map<string, Map<string, Pointer>>();
   private size = 0;
 
   /** `maxEntries` bounds memory; past it the least recently added tenant's pointers go. */
@@ -26,26 +35,35 @@ export class TargetMemo {
   /** The memoised target of (tenant, name[, version]), resolving it with `resolve` on a miss. */
   get(tenantId: string, name: string, version: number | undefined, resolve: () => Promise<ServingTarget>): Promise<ServingTarget> {
     let pointers = this.tenants.get(tenantId);
-    // Model names cannot contain '@' (artifact key segments), so the two key forms never collide.
-    const key = version === undefined ? name : `${name}@${version}`;
+    const key = pointerKey(name, version);
     const known = pointers?.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) return known.promise;
     if (pointers === undefined) {
       pointers = new Map();
       this.tenants.set(tenantId, pointers);
     }
-    const promise = resolve();
-    pointers.set(key, promise);
+    const pointer: Pointer = { promise: resolve(), value: undefined };
+    pointers.set(key, pointer);
     this.size++;
     const owner = pointers;
-    promise.catch(() => {
-      if (owner.get(key) === promise) {
-        owner.delete(key);
-        this.size--;
-      }
-    });
+    pointer.promise.then(
+      (value) => {
+        pointer.value = value;
+      },
+      () => {
+        if (owner.get(key) === pointer) {
+          owner.delete(key);
+          this.size--;
+        }
+      },
+    );
     if (this.size > this.maxEntries) this.dropOldestTenant(tenantId);
-    return promise;
+    return pointer.promise;
+  }
+
+  /** The memoised target if it has already resolved; never starts a resolution. */
+  peek(tenantId: string, name: string, version?: number): ServingTarget | undefined {
+    return this.tenants.get(tenantId)?.get(pointerKey(name, version))?.value;
   }
 
   /** Applies one bus event. */
@@ -81,7 +99,7 @@ export class TargetMemo {
     this.size = 0;
   }
 
-  private dropModel(pointers: Map<string, Promise<ServingTarget>>, model: string): void {
+  private dropModel(pointers: Map<string, Pointer>, model: string): void {
     for (const key of [...pointers.keys()]) {
       if (key === model || key.startsWith(`${model}@`)) {
         pointers.delete(key);

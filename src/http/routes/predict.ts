@@ -63,9 +63,13 @@ export const predictRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = 
     },
     async (request, reply) => {
       const caller = tenantOf(request);
-      const signal = abortOnClose(reply);
       const type = mediaType(request);
-      if (type === 'application/json') return predictions.predict(caller, request.params.name, request.body as PredictRequest, signal);
+      if (type === 'application/json') {
+        const body = request.body as PredictRequest;
+        // Most calls are answered at once; only those that must wait get a cancellation signal.
+        return predictions.predictNow(caller, request.params.name, body) ?? predictions.predict(caller, request.params.name, body, abortOnClose(reply));
+      }
+      const signal = abortOnClose(reply);
       const source = streamedSource(type, request.body, maxUploadBytes);
       const { predictions: values, model } = await predictions.predictStream(caller, request.params.name, source, signal);
       return reply.type('application/json; charset=utf-8').send(Readable.from(predictionsJson(values, model)));

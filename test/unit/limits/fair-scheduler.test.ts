@@ -225,4 +225,49 @@ describe('fair scheduler', () => {
     assert.ok(waits[1]! >= 15, `second task waited ${waits[1]} ms`);
     assert.equal(scheduler.stats('B').totalWaitMs, waits[1]);
   });
+
+  it('runs a real-time task at once only when a slot is free and no real-time task waits', async () => {
+    const scheduler = createFairScheduler({ slots: 1 });
+    assert.deepEqual(scheduler.runNow({ tenantId: 'A', cost: 2 }, () => 'ran'), { value: 'ran' });
+    assert.deepEqual(
+      { ...scheduler.stats('A') },
+      { admitted: 1, started: 1, shed: 0, cancelled: 0, inFlight: 0, queued: 0, totalWaitMs: 0 },
+    );
+    // A task holds the only slot: nothing runs at once, and nothing is counted.
+    const held = gate();
+    const running = scheduler.run({ tenantId: 'A', lane: 'realtime' }, () => held.opened);
+    assert.equal(scheduler.canRunNow('B'), false);
+    assert.equal(scheduler.runNow({ tenantId: 'B' }, () => assert.fail('must not run')), undefined);
+    assert.equal(scheduler.stats('B').admitted, 0);
+    // A queued real-time task keeps its turn even once the slot is free.
+    const queued = scheduler.run({ tenantId: 'C', lane: 'realtime' }, () => 'C');
+    held.open();
+    await running;
+    assert.equal(await queued, 'C');
+    assert.deepEqual(scheduler.runNow({ tenantId: 'B' }, () => 'B'), { value: 'B' });
+  });
+
+  it('runs nothing at once for a tenant at its maxConcurrent, and frees the slot when the task throws', async () => {
+    const scheduler = createFairScheduler({ slots: 2 });
+    const held = gate();
+    const running = scheduler.run({ tenantId: 'A', lane: 'realtime', maxConcurrent: 1 }, () => held.opened);
+    assert.equal(scheduler.runNow({ tenantId: 'A', maxConcurrent: 1 }, () => 'A'), undefined);
+    assert.throws(() => scheduler.runNow({ tenantId: 'B' }, () => {
+      throw new Error('boom');
+    }), /boom/);
+    assert.equal(scheduler.stats('B').inFlight, 0);
+    assert.deepEqual(scheduler.runNow({ tenantId: 'B' }, () => 'B'), { value: 'B' });
+    held.open();
+    await running;
+  });
+
+  it('starts a batch task that queued while a task ran at once', async () => {
+    const scheduler = createFairScheduler({ slots: 1 });
+    let batch: Promise<string> | undefined;
+    scheduler.runNow({ tenantId: 'A' }, () => {
+      batch = scheduler.run({ tenantId: 'B', lane: 'batch' }, () => 'batch ran');
+    });
+    assert.equal(await batch, 'batch ran');
+  });
 });
+

@@ -124,4 +124,32 @@ describe('prediction quota guard', () => {
     await guard.consumePredictions('t2', limits, 100);
     await assert.rejects(guard.consumePredictions('t1', limits, 1));
   });
+
+  it('charges at once from memory what the awaited charge would, and charges nothing when it would refuse', async () => {
+    const { guard, limits, set, refusals } = fixture('2025-03-31T23:00:00Z');
+    const now = guard.consumePredictionsNow('t1', limits, 60);
+    assert.deepEqual(
+      now?.map((u) => [u.window, u.used, u.remaining, u.resetAt]),
+      [
+        ['day:2025-03-31', 60, 40, '2025-04-01T00:00:00.000Z'],
+        ['month:2025-03', 60, 190, '2025-04-01T00:00:00.000Z'],
+      ],
+    );
+    // Over the daily limit: undefined, nothing charged, no refusal reported (the awaited call reports it).
+    assert.equal(guard.consumePredictionsNow('t1', limits, 41), undefined);
+    assert.deepEqual((await guard.predictionUsage('t1', limits)).map((u) => u.used), [60, 60]);
+    assert.deepEqual(refusals, []);
+    // A new UTC day: a fresh daily window, the month goes on, and the month's limit refuses without keeping the day's charge.
+    set('2025-04-01T00:00:01Z');
+    assert.deepEqual(guard.consumePredictionsNow('t1', limits, 100)?.map((u) => [u.window, u.used]), [
+      ['day:2025-04-01', 100],
+      ['month:2025-04', 100],
+    ]);
+    set('2025-04-02T00:00:01Z');
+    assert.deepEqual(guard.consumePredictionsNow('t1', limits, 100)?.map((u) => u.used), [100, 200]);
+    set('2025-04-03T00:00:01Z');
+    assert.equal(guard.consumePredictionsNow('t1', limits, 60), undefined);
+    assert.deepEqual((await guard.predictionUsage('t1', limits)).map((u) => u.used), [0, 200]);
+    await assert.rejects(guard.consumePredictions('t1', limits, 60), (e: AppError) => e.code === 'quota_exceeded');
+  });
 });

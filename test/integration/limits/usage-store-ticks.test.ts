@@ -1,0 +1,47 @@
+/**
+ * The buffered usage store writes, at each timer tick, only the counters that
+ * need it (near their limit, or not written for a while); an explicit flush
+ * writes everything. Real database (PGlite or PostgreSQL), real timer.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createPostgresQuotaStore } from '../../../src/limits/postgres-quota-store.js';
+import { startTestPlatform, type TestPlatform } from '../../support/test-platform.js';
+
+let t: TestPlatform;
+before(async () => {
+  t = await startTestPlatform();
+});
+after(() => t.close());
+
+const DAY = 'day:2026-01-15';
+const stored = async () => {
+  const res = await t.platform.db.withSystem((tx) =>
+    tx.query<{ tenant_id: string; used: string | number }>(`select tenant_id, used from tenant_usage where window_key = $1 order by tenant_id`, [DAY]),
+  );
+  return Object.fromEntries(res.rows.map((r) => [r.tenant_id, Number(r.used)]));
+};
+
+test('a tick writes the counters near their limit and leaves the others buffered until they are stale or flushed', async () => {
+  const near = await t.createTenant('ticks-near');
+  const far = await t.createTenant('ticks-far');
+  const stale = await t.createTenant('ticks-stale');
+  const quick = createPostgresQuotaStore({ db: t.platform.db, flushIntervalMs: 20, staleTicks: 100_000 });
+  const slow = createPostgresQuotaStore({ db: t.platform.db, flushIntervalMs: 20, staleTicks: 2 });
+  try {
+    assert.deepEqual(await quick.add(near.id, 'predictions', DAY, 95, 100), { applied: true, used: 95 });
+    assert.deepEqual(await quick.add(far.id, 'predictions', DAY, 5, 1_000_000), { applied: true, used: 5 });
+    assert.deepEqual(await slow.add(stale.id, 'predictions', DAY, 7, 1_000_000), { applied: true, used: 7 });
+    await sleep(200); // about 10 ticks
+    assert.deepEqual(await stored(), { [near.id]: 95, [stale.id]: 7 }, 'near its limit: written at a tick; far from it: still buffered, unless stale');
+    // The buffered count still decides, at once.
+    assert.deepEqual(quick.addNow(far.id, 'predictions', DAY, 1, 1_000_000), { applied: true, used: 6 });
+    assert.deepEqual(quick.addNow(near.id, 'predictions', DAY, 6, 100), { applied: false, used: 95 });
+    await quick.flush();
+    assert.deepEqual(await stored(), { [near.id]: 95, [far.id]: 6, [stale.id]: 7 });
+  } finally {
+    await quick.close();
+    await slow.close();
+  }
+});
