@@ -60,7 +60,9 @@ export function createQuotaGuard(options: { store: QuotaStore; clock?: Clock; ho
     const known = current[period];
     if (known !== undefined && now >= known.window.startsAt && now < known.window.resetsAt) return known;
     const window = quotaWindow(period, now);
-    return (current[period] = { window, resetAt: new Date(window.resetsAt).toISOString() });
+    const fresh = { window, resetAt: new Date(window.resetsAt).toISOString() };
+    current[period] = fresh;
+    return fresh;
   };
 
   return {
