@@ -115,15 +115,23 @@ export function createDegradingRateLimiter(options: DegradingRateLimiterOptions)
     return probing;
   }
 
-  function consumeLocally(request: RateLimitRequest): Promise<RateLimitDecision> {
-    if (share === 1) return fallback.consume(request);
+  /** The request as the local fallback charges it: this replica's share of the shared limit. */
+  function localShare(request: RateLimitRequest): RateLimitRequest {
+    if (share === 1) return request;
     const cost = request.cost ?? 1;
-    return fallback.consume({ ...request, rate: request.rate * share, burst: Math.max(cost, request.burst * share) });
+    return { ...request, rate: request.rate * share, burst: Math.max(cost, request.burst * share) };
+  }
+
+  function consumeLocally(request: RateLimitRequest): Promise<RateLimitDecision> {
+    return fallback.consume(localShare(request));
   }
 
   return {
     get mode() {
       return mode;
+    },
+    consumeNow(request) {
+      return mode === 'redis' ? undefined : fallback.consumeNow?.(localShare(request));
     },
     async consume(request) {
       if (mode === 'redis') {

@@ -3,7 +3,7 @@
  * limiter, and the fallback of the Redis one while Redis is unreachable.
  */
 import { gcraDecide } from './gcra.js';
-import { checkCost, type Clock, DEFAULT_KEY_PREFIX, type RateLimiter, rateLimitKey, toDecision } from './rate-limiter.js';
+import { checkCost, type Clock, DEFAULT_KEY_PREFIX, type RateLimitDecision, type RateLimiter, type RateLimitRequest, rateLimitKey, toDecision } from './rate-limiter.js';
 import { ROUTE_CLASSES } from './tenant-limits.js';
 
 /** Options of `createMemoryRateLimiter`. */
@@ -27,19 +27,24 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}):
     for (const [key, tat] of tats) if (tat <= now) tats.delete(key);
   }
 
+  function consumeNow(request: RateLimitRequest): RateLimitDecision {
+    const cost = checkCost(request);
+    const now = clock();
+    const key = rateLimitKey(prefix, request.tenantId, request.bucket);
+    const result = gcraDecide({ tat: tats.get(key), now, rate: request.rate, burst: request.burst, cost });
+    if (result.allowed && cost > 0) tats.set(key, result.tat);
+    if (++sinceSweep >= sweepEvery) {
+      sinceSweep = 0;
+      sweep(now);
+    }
+    return toDecision(request.burst, result);
+  }
+
   return {
     mode: 'memory',
+    consumeNow,
     async consume(request) {
-      const cost = checkCost(request);
-      const now = clock();
-      const key = rateLimitKey(prefix, request.tenantId, request.bucket);
-      const result = gcraDecide({ tat: tats.get(key), now, rate: request.rate, burst: request.burst, cost });
-      if (result.allowed && cost > 0) tats.set(key, result.tat);
-      if (++sinceSweep >= sweepEvery) {
-        sinceSweep = 0;
-        sweep(now);
-      }
-      return toDecision(request.burst, result);
+      return consumeNow(request);
     },
     async forgetTenant(tenantId) {
       let count = 0;

@@ -108,14 +108,26 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
   let tick = 0;
   const staleTicks = Math.max(1, options.staleTicks ?? STALE_TICKS);
 
+  // Each tenant's few slots, so the request path finds one without building its key string.
+  const byTenant = new Map<string, Slot[]>();
+  function remove(key: string, s: Slot): void {
+    slots.delete(key);
+    const list = byTenant.get(s.tenantId);
+    const at = list?.indexOf(s) ?? -1;
+    if (at >= 0) list!.splice(at, 1);
+    if (list?.length === 0) byTenant.delete(s.tenantId);
+  }
+
   function slot(tenantId: string, counter: string, window: string): Slot {
-    const key = keyOf(tenantId, counter, window);
-    let s = slots.get(key);
+    const list = byTenant.get(tenantId);
+    let s = list?.find((c) => c.counter === counter && c.window === window);
     if (!s) {
       // A random phase spreads the periodic writes of counters first used in the same tick over later ticks.
       const syncedAtTick = tick - Math.floor((Math.random() * staleTicks) / 2);
       s = { tenantId, counter, window, base: undefined, pending: 0, limit: undefined, usedAtTick: tick, syncedAtTick, loading: undefined };
-      slots.set(key, s);
+      slots.set(keyOf(tenantId, counter, window), s);
+      if (list) list.push(s);
+      else byTenant.set(tenantId, [s]);
     }
     s.usedAtTick = tick;
     return s;
@@ -173,7 +185,7 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
     } catch (error) {
       if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
         // The tenant was purged meanwhile: its counters go with it.
-        for (const s of batch) slots.delete(keyOf(s.tenantId, s.counter, s.window));
+        for (const s of batch) remove(keyOf(s.tenantId, s.counter, s.window), s);
         return;
       }
       for (const [i, s] of batch.entries()) s.pending += sent[i]!;
@@ -187,7 +199,7 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
     for (const [key, s] of slots) {
       if (s.pending === 0 && !s.loading && tick - s.usedAtTick >= staleTicks) {
         // Idle for a while: forget it, so a later use reads the fresh total.
-        slots.delete(key);
+        remove(key, s);
         continue;
       }
       if (everything || isDue(s)) dueTenants.add(s.tenantId);
@@ -279,7 +291,7 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
       let count = 0;
       for (const [key, s] of slots) {
         if (s.tenantId !== tenantId) continue;
-        slots.delete(key);
+        remove(key, s);
         count++;
       }
       return count;

@@ -41,44 +41,29 @@ const PERIODS: ReadonlyArray<{ period: QuotaPeriod; limit: (l: TenantLimits) => 
   { period: 'month', limit: (l) => l.monthlyPredictions, label: 'monthly' },
 ];
 
-/** A window with its reset time as text, kept while it is current: every charge needs both. */
-interface CurrentWindow {
-  window: QuotaWindow;
-  resetAt: string;
-}
-
-function usageOf({ window, resetAt }: CurrentWindow, used: number, limit: number): QuotaUsage {
-  return { period: window.period, window: window.key, used, limit, remaining: Math.max(0, limit - used), resetAt };
+function usageOf(window: QuotaWindow, used: number, limit: number): QuotaUsage {
+  return { period: window.period, window: window.key, used, limit, remaining: Math.max(0, limit - used), resetAt: window.resetAt };
 }
 
 /** Builds the quota guard over a `QuotaStore`; the clock decides which UTC windows are current. */
 export function createQuotaGuard(options: { store: QuotaStore; clock?: Clock; hooks?: LimitsHooks }): QuotaGuard {
   const { store, hooks } = options;
   const clock = options.clock ?? Date.now;
-  const current: Partial<Record<QuotaPeriod, CurrentWindow>> = {};
-  const windowAt = (period: QuotaPeriod, now: number): CurrentWindow => {
-    const known = current[period];
-    if (known !== undefined && now >= known.window.startsAt && now < known.window.resetsAt) return known;
-    const window = quotaWindow(period, now);
-    const fresh = { window, resetAt: new Date(window.resetsAt).toISOString() };
-    current[period] = fresh;
-    return fresh;
-  };
 
   return {
     consumePredictionsNow(tenantId, limits, rows) {
       if (!Number.isInteger(rows) || rows < 0) return undefined;
       const now = clock();
-      const day = windowAt('day', now);
-      const month = windowAt('month', now);
+      const day = quotaWindow('day', now);
+      const month = quotaWindow('month', now);
       const dayLimit = limits.dailyPredictions;
       const monthLimit = limits.monthlyPredictions;
       if (rows > dayLimit || rows > monthLimit) return undefined;
-      const dayResult = store.addNow(tenantId, 'predictions', day.window.key, rows, dayLimit);
+      const dayResult = store.addNow(tenantId, 'predictions', day.key, rows, dayLimit);
       if (!dayResult?.applied) return undefined;
-      const monthResult = store.addNow(tenantId, 'predictions', month.window.key, rows, monthLimit);
+      const monthResult = store.addNow(tenantId, 'predictions', month.key, rows, monthLimit);
       if (!monthResult?.applied) {
-        store.addNow(tenantId, 'predictions', day.window.key, -rows); // loaded a moment ago, so it applies at once
+        store.addNow(tenantId, 'predictions', day.key, -rows); // loaded a moment ago, so it applies at once
         return undefined;
       }
       return [usageOf(day, dayResult.used, dayLimit), usageOf(month, monthResult.used, monthLimit)];
@@ -89,8 +74,7 @@ export function createQuotaGuard(options: { store: QuotaStore; clock?: Clock; ho
       const charged: Array<{ window: QuotaWindow }> = [];
       const usage: QuotaUsage[] = [];
       for (const { period, limit: limitOf, label } of PERIODS) {
-        const current = windowAt(period, now);
-        const { window } = current;
+        const window = quotaWindow(period, now);
         const limit = limitOf(limits);
         const result = rows <= limit ? await store.add(tenantId, 'predictions', window.key, rows, limit) : { applied: false, used: -1 };
         if (!result.applied) {
@@ -98,7 +82,7 @@ export function createQuotaGuard(options: { store: QuotaStore; clock?: Clock; ho
           for (const done of charged) await store.add(tenantId, 'predictions', done.window.key, -rows);
           const used = result.used >= 0 ? result.used : await store.get(tenantId, 'predictions', window.key);
           emit(hooks, 'onDecision', { tenantId, routeClass, allowed: false, reason: 'quota', cost: rows });
-          const { resetAt } = current;
+          const { resetAt } = window;
           throw errors.quotaExceeded(
             `${label} prediction quota of ${limit} rows would be exceeded (used ${used}, requested ${rows}); it resets at ${resetAt}`,
             secondsUntilReset(window, now),
@@ -106,7 +90,7 @@ export function createQuotaGuard(options: { store: QuotaStore; clock?: Clock; ho
           );
         }
         charged.push({ window });
-        usage.push(usageOf(current, result.used, limit));
+        usage.push(usageOf(window, result.used, limit));
       }
       return usage;
     },
@@ -118,8 +102,8 @@ export function createQuotaGuard(options: { store: QuotaStore; clock?: Clock; ho
       const now = clock();
       return Promise.all(
         PERIODS.map(async ({ period, limit }) => {
-          const current = windowAt(period, now);
-          return usageOf(current, await store.get(tenantId, 'predictions', current.window.key), limit(limits));
+          const window = quotaWindow(period, now);
+          return usageOf(window, await store.get(tenantId, 'predictions', window.key), limit(limits));
         }),
       );
     },

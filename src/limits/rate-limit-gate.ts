@@ -29,18 +29,30 @@ export interface GateResult {
 /** Checks requests against a tenant's rate limits. */
 export interface RateLimitGate {
   check(request: GateRequest): Promise<GateResult>;
+  /** `check` decided in this process, or undefined when it needs the shared store (then call `check`). */
+  checkNow(request: GateRequest): GateResult | undefined;
 }
 
 /** Builds the gate over any `RateLimiter` backend. */
 export function createRateLimitGate(options: { limiter: RateLimiter; hooks?: LimitsHooks }): RateLimitGate {
   const { limiter, hooks } = options;
+  function decided({ tenantId, routeClass, cost = 1 }: GateRequest, policy: RatePolicy, decision: RateLimitDecision): GateResult {
+    emit(hooks, 'onDecision', decision.allowed ? { tenantId, routeClass, allowed: true, cost } : { tenantId, routeClass, allowed: false, reason: 'rate', cost });
+    const headers = rateLimitHeaders({ name: policy.bucket, rate: policy.rate, burst: policy.burst }, decision);
+    return { allowed: decision.allowed, decision, policy, headers };
+  }
+  const limiterRequest = ({ tenantId, cost = 1 }: GateRequest, policy: RatePolicy) => ({ tenantId, bucket: policy.bucket, rate: policy.rate, burst: policy.burst, cost });
+
   return {
-    async check({ tenantId, limits, routeClass, cost = 1 }) {
-      const policy = ratePolicyFor(limits, routeClass);
-      const decision = await limiter.consume({ tenantId, bucket: policy.bucket, rate: policy.rate, burst: policy.burst, cost });
-      emit(hooks, 'onDecision', decision.allowed ? { tenantId, routeClass, allowed: true, cost } : { tenantId, routeClass, allowed: false, reason: 'rate', cost });
-      const headers = rateLimitHeaders({ name: policy.bucket, rate: policy.rate, burst: policy.burst }, decision);
-      return { allowed: decision.allowed, decision, policy, headers };
+    async check(request) {
+      const policy = ratePolicyFor(request.limits, request.routeClass);
+      return decided(request, policy, await limiter.consume(limiterRequest(request, policy)));
+    },
+    checkNow(request) {
+      if (limiter.consumeNow === undefined) return undefined;
+      const policy = ratePolicyFor(request.limits, request.routeClass);
+      const decision = limiter.consumeNow(limiterRequest(request, policy));
+      return decision === undefined ? undefined : decided(request, policy, decision);
     },
   };
 }

@@ -44,6 +44,8 @@ export type LimiterMode = 'memory' | 'redis' | 'local-fallback';
 export interface RateLimiter {
   /** Charges `cost` units if the bucket holds them; never charges a denied request. */
   consume(request: RateLimitRequest): Promise<RateLimitDecision>;
+  /** `consume` decided in this process, or undefined when the decision needs a shared store (then call `consume`). */
+  consumeNow?(request: RateLimitRequest): RateLimitDecision | undefined;
   /** Drops every bucket of a tenant (tenant purge); returns how many existed. */
   forgetTenant(tenantId: string): Promise<number>;
   /** Which store answered the last decision. */

@@ -23,10 +23,17 @@ export interface HeaderPolicy {
   burst: number;
 }
 
+// Policy names are the few bucket names, and every tenant response renders two of them.
+const sfStrings = new Map<string, string>();
+
 function sfString(value: string): string {
+  const known = sfStrings.get(value);
+  if (known !== undefined) return known;
   // Structured-field strings are printable ASCII with `\` and `"` escaped.
   const printable = value.replace(/[^\x20-\x7e]/g, '?');
-  return `"${printable.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  const rendered = `"${printable.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  if (sfStrings.size < 1000) sfStrings.set(value, rendered);
+  return rendered;
 }
 
 /** The window and quota advertised for a continuously refilling bucket. */

@@ -28,7 +28,24 @@ export class Authenticator {
     private readonly onBackgroundError: (err: unknown) => void = () => {},
   ) {}
 
+  /**
+   * The caller of a key already verified and still valid, without waiting;
+   * undefined for anything else (unknown, wrong, revoked, operator): then
+   * `authenticate` decides, and produces the error.
+   */
+  authenticateNow(authorization: string | undefined): TenantPrincipal | undefined {
+    const m = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
+    const parsed = m ? parseTenantKey(m[1]!) : null;
+    const entry = parsed ? this.cache.get(parsed.keyId) : undefined;
+    const known = entry === undefined ? undefined : this.verified.get(entry);
+    if (known === undefined || known.token !== m![1] || entry!.revoked || entry!.tenant.status === 'suspended') return undefined;
+    this.touch(entry!.keyId, entry!.tenantId);
+    return known.principal;
+  }
+
   async authenticate(authorization: string | undefined): Promise<Principal> {
+    const verified = this.authenticateNow(authorization);
+    if (verified !== undefined) return verified;
     const m = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
     if (!m) throw errors.unauthorized('missing API key: send Authorization: Bearer <key>');
     const token = m[1]!;
@@ -38,11 +55,6 @@ export class Authenticator {
       throw errors.unauthorized('invalid API key');
     }
     const entry = this.cache.get(parsed.keyId) ?? (await this.load(parsed.keyId));
-    const known = entry === undefined ? undefined : this.verified.get(entry);
-    if (known !== undefined && known.token === token && !entry!.revoked && entry!.tenant.status !== 'suspended') {
-      this.touch(entry!.keyId, entry!.tenantId);
-      return known.principal;
-    }
     // Compare even for unknown keys so timing does not tell a missing key id from a wrong secret.
     const ok = secretMatches(parsed.secret, entry?.secretHash ?? hashSecret(''));
     if (!entry || !ok || entry.revoked) throw errors.unauthorized('invalid API key');

@@ -20,14 +20,19 @@ declare module 'fastify' {
 export const authPlugin = fp(
   async (app: FastifyInstance, opts: { authenticator: Authenticator }) => {
     app.decorateRequest('principal', null);
-    app.addHook('onRequest', async (request) => {
-      const auth = request.routeOptions.config.auth ?? 'public';
-      if (auth === 'public') return;
-      const principal = await opts.authenticator.authenticate(request.headers.authorization);
-      if (auth === 'tenant' && principal.kind !== 'tenant')
-        throw errors.forbidden('the operator key cannot call tenant routes; use a tenant API key');
-      if (auth === 'operator' && principal.kind !== 'operator') throw errors.forbidden('this route needs the operator key');
+    const admit = (request: FastifyRequest, auth: 'tenant' | 'operator', principal: Principal): Error | undefined => {
+      if (auth === 'tenant' && principal.kind !== 'tenant') return errors.forbidden('the operator key cannot call tenant routes; use a tenant API key');
+      if (auth === 'operator' && principal.kind !== 'operator') return errors.forbidden('this route needs the operator key');
       request.principal = principal;
+      return undefined;
+    };
+    // Callback style: a key verified before is admitted without a promise.
+    app.addHook('onRequest', (request, _reply, done) => {
+      const auth = request.routeOptions.config.auth ?? 'public';
+      if (auth === 'public') return done();
+      const known = opts.authenticator.authenticateNow(request.headers.authorization);
+      if (known !== undefined) return done(admit(request, auth, known));
+      opts.authenticator.authenticate(request.headers.authorization).then((principal) => done(admit(request, auth, principal)), done);
     });
   },
   { name: 'tenantml-auth' },

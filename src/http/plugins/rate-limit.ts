@@ -32,7 +32,7 @@ export const rateLimitPlugin = fp(
       }
     }
 
-    app.addHook('onRequest', async (request) => {
+    async function checkAsync(request: FastifyRequest): Promise<void> {
       if (!request.principal) await unmatchedRouteTenant(request);
       const principal = request.principal;
       if (principal?.kind !== 'tenant') return;
@@ -40,6 +40,20 @@ export const rateLimitPlugin = fp(
       const result = await opts.gate.check({ tenantId: principal.tenantId, limits: principal.limits, routeClass });
       request.rateLimit = result;
       if (!result.allowed) throw rateLimitedError(result);
+    }
+
+    // Callback style: a decision made in this process costs no promise.
+    app.addHook('onRequest', (request, _reply, done) => {
+      const principal = request.principal;
+      if (principal?.kind === 'tenant') {
+        const routeClass = request.routeOptions.config?.limitClass ?? 'default';
+        const result = opts.gate.checkNow({ tenantId: principal.tenantId, limits: principal.limits, routeClass });
+        if (result !== undefined) {
+          request.rateLimit = result;
+          return done(result.allowed ? undefined : rateLimitedError(result));
+        }
+      } else if (principal !== null || !request.is404) return done();
+      checkAsync(request).then(() => done(), done);
     });
 
     app.addHook('onSend', (request, reply, payload, done) => {
