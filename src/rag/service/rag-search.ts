@@ -1,7 +1,8 @@
 /**
  * Search and answers inside one tenant's namespace. The vector list comes from
- * the namespace's index (keyed by tenant), the lexical list from Postgres
- * full-text search under RLS; both are fused with RRF, and every hit is re-read
+ * the namespace's index (keyed by tenant), the lexical list from the BM25
+ * index beside it (Postgres full-text search under RLS while that index is
+ * missing); both are fused with RRF, and every hit is re-read
  * by label through `withTenant`, so a hit RLS does not return is dropped and
  * raises an isolation alarm instead of reaching the caller.
  */
@@ -14,7 +15,6 @@ import { buildGroundedPrompt } from '../answers/grounded-prompt.js';
 import { type MetadataFilter, matchesMetadataFilter, parseMetadataFilter } from '../search/metadata-filter.js';
 import { reciprocalRankFusion } from '../search/reciprocal-rank-fusion.js';
 import type { InvalidationBus } from '../../serving/invalidation-bus.js';
-import { usesSearchOperators } from '../search/lexical-index.js';
 import { chunksByLabel, documentMetadata, labelsOfDocuments, lexicalSearch } from '../storage/document-records.js';
 import { findNamespace, type NamespaceRecord } from '../storage/namespace-records.js';
 import { chunkIdOf } from './document-ingestor.js';
@@ -40,7 +40,7 @@ export interface SearchResult {
   chunkId: string;
   page: number;
   text: string;
-  /** Fused RRF score (hybrid), cosine similarity (vector), or BM25 (lexical; `ts_rank_cd` for operator queries). */
+  /** Fused RRF score (hybrid), cosine similarity (vector), or BM25 (lexical; `ts_rank_cd` while the in-memory index is unavailable). */
   score: number;
   metadata: Record<string, unknown>;
   headingPath: string[];
@@ -143,13 +143,13 @@ export class RagSearch {
     const filtered = Object.keys(filter).length > 0;
     const candidates = mode === 'hybrid' ? topK * CANDIDATES_PER_RESULT : topK;
     const indexes = await this.o.indexes.acquireSet(tenantId, ns);
-    const memoryLexical = mode !== 'vector' && indexes.lexical && !usesSearchOperators(query) ? indexes.lexical : undefined;
+    const memoryLexical = mode !== 'vector' ? indexes.lexical : undefined;
     const sqlLexical = mode !== 'vector' && !memoryLexical;
 
     let allowedLabels: Set<number> | undefined;
     let lexical: Array<{ id: number; score: number }> = [];
     if (filtered || sqlLexical) {
-      // Metadata filters and operator queries need the database before ranking; plain queries do not.
+      // Metadata filters need the database before ranking; so does lexical ranking when the in-memory index is missing.
       const first = await this.o.db.withTenant(tenantId, async (tx) => {
         let allowedDocs: string[] | undefined;
         let labels: Set<number> | undefined;
