@@ -20,7 +20,7 @@
  * Uses the PostgreSQL server at DATABASE_URL when set, otherwise PGlite in a temp folder.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
@@ -227,6 +227,7 @@ try {
       embedder: 'hash-v1-384 (signed feature hashing; no model weights)',
       dimension: DIM,
       indexKind: CHUNKS >= 4096 ? 'hnsw' : 'exact (below HNSW_THRESHOLD)',
+      machine: { cpus: cpus().length, loadAverage1m: round(loadavg()[0] ?? 0, 2) },
       indexCacheBudgetMB: CACHE_MB,
       indexCacheResidentMB: round(cache.residentBytes / 2 ** 20, 1),
       indexCacheEntries: cache.entries,

@@ -15,7 +15,7 @@ import { buildGroundedPrompt } from '../answers/grounded-prompt.js';
 import { type MetadataFilter, matchesMetadataFilter, parseMetadataFilter } from '../search/metadata-filter.js';
 import { reciprocalRankFusion } from '../search/reciprocal-rank-fusion.js';
 import type { InvalidationBus } from '../../serving/invalidation-bus.js';
-import { chunksByLabel, documentMetadata, labelsOfDocuments, lexicalSearch } from '../storage/document-records.js';
+import { chunksByLabelWithGeneration, documentMetadata, labelsOfDocuments, lexicalSearch } from '../storage/document-records.js';
 import { findNamespace, type NamespaceRecord } from '../storage/namespace-records.js';
 import { chunkIdOf } from './document-ingestor.js';
 import type { Embedders } from './embedders.js';
@@ -224,12 +224,9 @@ export class RagSearch {
 
   /** Re-reads ranked labels under RLS, in rank order; a label that does not come back is dropped and alarmed. */
   async #hydrate(tenantId: string, ns: NamespaceRecord, indexGeneration: number, ranked: Array<{ id: number; score: number }>): Promise<SearchOutcome> {
-    // One transaction: the namespace's generation (is it still there, was the index current?) and the hits by label.
-    const { rows, generation } = await this.o.db.withTenant(tenantId, async (tx) => {
-      const g = await tx.query<{ generation: number | string }>('select generation from rag_namespaces where id = $1', [ns.id]);
-      if (g.rows.length === 0) return { rows: [], generation: undefined };
-      return { rows: await chunksByLabel(tx, ns.id, ranked.map((r) => r.id)), generation: Number(g.rows[0]!.generation) };
-    });
+    // One statement: the namespace's generation (is it still there, was the index current?) and the hits by label.
+    const labels = ranked.map((r) => r.id);
+    const { chunks: rows, generation } = await this.o.db.withTenant(tenantId, (tx) => chunksByLabelWithGeneration(tx, ns.id, labels));
     if (generation === undefined) return { kind: 'namespace-gone' };
     const byLabel = new Map(rows.map((r) => [r.label, r]));
     const out: SearchResult[] = [];

@@ -199,11 +199,15 @@ export async function insertDocuments(tx: Tx, tenantId: string, namespaceId: str
   return ids.map((id) => ({ document: byId.get(id)!, stored: storedByDocument.get(id)! }));
 }
 
-/** The chunks with these labels in the namespace, joined with their document's metadata. */
-export async function chunksByLabel(tx: Tx, namespaceId: string, labels: readonly number[]): Promise<ChunkRecord[]> {
-  if (labels.length === 0) return [];
+/**
+ * The namespace's generation and the chunks with these labels, in one
+ * statement (a query's re-read under RLS is its only database round trip).
+ * `generation` is undefined when the namespace is gone.
+ */
+export async function chunksByLabelWithGeneration(tx: Tx, namespaceId: string, labels: readonly number[]): Promise<{ generation: number | undefined; chunks: ChunkRecord[] }> {
   const res = await tx.query<{
-    label: number | string;
+    generation: number | string;
+    label: number | string | null;
     document_id: string;
     ord: number;
     page: number;
@@ -212,22 +216,28 @@ export async function chunksByLabel(tx: Tx, namespaceId: string, labels: readonl
     metadata: Record<string, unknown>;
     title: string | null;
   }>(
-    `select c.label, c.document_id, c.ord, c.page, c.heading_path, c.text, d.metadata, d.title
-       from rag_chunks c
-       join rag_documents d on d.tenant_id = c.tenant_id and d.namespace_id = c.namespace_id and d.id = c.document_id
-      where c.namespace_id = $1 and c.label = any($2::bigint[])`,
+    `select n.generation, c.label, c.document_id, c.ord, c.page, c.heading_path, c.text, d.metadata, d.title
+       from rag_namespaces n
+       left join (rag_chunks c join rag_documents d on d.tenant_id = c.tenant_id and d.namespace_id = c.namespace_id and d.id = c.document_id)
+         on c.tenant_id = n.tenant_id and c.namespace_id = n.id and c.label = any($2::bigint[])
+      where n.id = $1`,
     [namespaceId, labels],
   );
-  return res.rows.map((r) => ({
-    label: Number(r.label),
-    documentId: r.document_id,
-    ord: Number(r.ord),
-    page: Number(r.page),
-    headingPath: r.heading_path ?? [],
-    text: r.text,
-    metadata: r.metadata,
-    documentTitle: r.title,
-  }));
+  const first = res.rows[0];
+  if (!first) return { generation: undefined, chunks: [] };
+  const chunks = res.rows
+    .filter((r) => r.label !== null)
+    .map((r) => ({
+      label: Number(r.label),
+      documentId: r.document_id,
+      ord: Number(r.ord),
+      page: Number(r.page),
+      headingPath: r.heading_path ?? [],
+      text: r.text,
+      metadata: r.metadata,
+      documentTitle: r.title,
+    }));
+  return { generation: Number(first.generation), chunks };
 }
 
 /** Chunks of the document in order (for reading a document back). */
