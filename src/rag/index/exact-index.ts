@@ -30,7 +30,27 @@ export class ExactIndex implements VectorIndex {
   /** Restores an exact index from `serialize()` output, verifying checksums. */
   static load(bytes: Uint8Array): ExactIndex {
     const { header, ids, vectors } = decodeIndex(bytes);
-    return ExactIndex.fromArrays(header.dimension, header.generation, ids, vectors);
+    return ExactIndex.adopt(header.dimension, header.generation, ids, vectors);
+  }
+
+  /**
+   * An index that takes `ids` and `vectors` as its storage, without copying
+   * (a cold load then allocates the vectors once, not twice). The caller must
+   * not use the arrays afterwards; duplicate ids are an error.
+   */
+  static adopt(dimension: number, generation: number, ids: Float64Array, vectors: Float32Array): ExactIndex {
+    if (vectors.length !== ids.length * dimension) throw errors.validation(`expected ${ids.length * dimension} vector values, got ${vectors.length}`);
+    const index = new ExactIndex(dimension, generation, 0);
+    for (let slot = 0; slot < ids.length; slot++) {
+      const id = ids[slot]!;
+      checkId(id);
+      if (index.#slots.has(id)) throw errors.validation(`index id ${id} appears twice`);
+      index.#slots.set(id, slot);
+    }
+    index.#ids = ids;
+    index.#vectors = vectors;
+    index.#size = ids.length;
+    return index;
   }
 
   /** Builds an index from parallel arrays (flat vectors, `ids.length × dimension`). */

@@ -73,7 +73,7 @@ export class HnswIndex implements VectorIndex {
   static load(bytes: Uint8Array, options: HnswOptions = {}): HnswIndex {
     const { header, ids, vectors, extra } = decodeIndex(bytes);
     if (header.kind !== 'hnsw') throw new CorruptIndexError(`expected an hnsw index, found ${header.kind}`);
-    const store = ExactIndex.fromArrays(header.dimension, header.generation, ids, vectors);
+    const store = ExactIndex.adopt(header.dimension, header.generation, ids, vectors);
     const opts = withDefaults(options);
     checkGraphSection(extra, header.count, header.dimension);
     const graph = newGraph(header.dimension, opts);

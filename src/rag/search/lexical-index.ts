@@ -2,14 +2,19 @@
  * In-memory BM25 over a namespace's chunk texts, kept next to the vector index
  * so a plain query ranks words without a database round trip. Terms are the
  * RAG tokenizer's (`terms()`: NFKC, lower case, stopwords out, light stemming).
- * Queries with web-search operators (quotes, `-word`, `or`) are not served
- * here: the caller uses Postgres full-text search for their strict meaning.
+ * Web-search syntax (`parseWebSearchQuery`) is served here too: `or` only
+ * relaxes, which plain BM25 already does (every term counts); quoted phrases
+ * and `-negation` restrict the matches to chunks satisfying the clauses, which
+ * are then ranked by BM25 over the positive terms. Phrases are checked on each
+ * chunk's term sequence (32-bit term hashes, after the postings have shown
+ * every term present), so no query ever needs the database.
  *
  * Postings are flat `[slot, tf, slot, tf, …]` lists per term; a removed chunk
  * leaves a dead slot that queries skip, and the lists are compacted once dead
  * slots outnumber live ones.
  */
 import { terms } from '../text/tokenize.js';
+import { parseWebSearchQuery, type QueryItem } from './web-search-query.js';
 
 /** A scored chunk label. */
 export interface LexicalHit {
@@ -20,12 +25,23 @@ export interface LexicalHit {
 const K1 = 1.2;
 const B = 0.75;
 const MAGIC = 0x584c4d54; // "TMLX" little-endian
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 const HEADER_BYTES = 32;
+const EMPTY = new Uint32Array(0);
 
-/** Whether a query uses web-search syntax (phrases, negation, `or`) that BM25 here would not honour. */
+/** Whether a query uses web-search syntax (phrases, negation, `or`). */
 export function usesSearchOperators(query: string): boolean {
   return /["“”]/.test(query) || /(^|\s)-\S/.test(query) || /(^|\s)or(\s|$)/i.test(query);
+}
+
+/** FNV-1a of a term: the phrase check compares hashes, after the postings proved every term present. */
+function termHash(term: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < term.length; i++) {
+    h ^= term.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 /** A namespace's inverted index. */
@@ -33,6 +49,8 @@ export class LexicalIndex {
   generation: number;
   #labels: number[] = [];
   #lengths: number[] = [];
+  /** Each slot's terms in order, hashed (for phrases); empty for dead slots. */
+  #sequences: Uint32Array[] = [];
   readonly #slotOf = new Map<number, number>();
   readonly #postings = new Map<string, number[] | Uint32Array>();
   #postingEntries = 0;
@@ -55,9 +73,9 @@ export class LexicalIndex {
     return this.#slotOf.size;
   }
 
-  /** An estimate of resident bytes (8 per array element, ~80 per term and per chunk). */
+  /** An estimate of resident bytes (8 per array element, ~80 per term, ~160 per chunk, 4 per term occurrence). */
   get sizeBytes(): number {
-    return this.#postingEntries * 16 + this.#postings.size * 80 + this.#labels.length * 96;
+    return this.#postingEntries * 16 + this.#postings.size * 80 + this.#labels.length * 160 + this.#totalLength * 4;
   }
 
   has(label: number): boolean {
@@ -74,6 +92,7 @@ export class LexicalIndex {
       const slot = this.#labels.length;
       this.#labels.push(label);
       this.#lengths.push(ts.length);
+      this.#sequences.push(Uint32Array.from(ts, termHash));
       this.#slotOf.set(label, slot);
       this.#totalLength += ts.length;
       for (const [term, tf] of counts) {
@@ -95,6 +114,7 @@ export class LexicalIndex {
       if (slot === undefined) continue;
       this.#slotOf.delete(label);
       this.#labels[slot] = -1;
+      this.#sequences[slot] = EMPTY;
       this.#totalLength -= this.#lengths[slot]!;
       this.#dead++;
       n++;
@@ -103,13 +123,34 @@ export class LexicalIndex {
     return n;
   }
 
-  /** The `k` best chunks by BM25 (ties: smaller label first), optionally only labels passing `filter`. */
+  /** The `k` best chunks by BM25 (ties: smaller label first), optionally only labels passing `filter`; web-search syntax as described above. */
   search(query: string, k: number, filter?: (label: number) => boolean): LexicalHit[] {
     const n = this.#slotOf.size;
     if (k <= 0 || n === 0) return [];
+    const parsed = parseWebSearchQuery(query);
+    const scores = this.#score(parsed.strict ? parsed.positiveTerms : terms(query));
+    let slots: Iterable<number> = scores.keys();
+    if (parsed.strict) {
+      const contains = this.#containment(parsed.clauses);
+      // A clause of negations alone can match chunks without any positive term.
+      const universe = parsed.clauses.every((c) => c.some((item) => item.negated)) ? this.#liveSlots() : scores.keys();
+      slots = [...universe].filter((slot) => parsed.clauses.every((clause) => clause.some((item) => this.#matches(slot, item, contains) !== item.negated)));
+    }
+    const hits: LexicalHit[] = [];
+    for (const slot of slots) {
+      const id = this.#labels[slot]!;
+      if (!filter || filter(id)) hits.push({ id, score: scores.get(slot) ?? 0 });
+    }
+    hits.sort((a, b) => b.score - a.score || a.id - b.id);
+    return hits.slice(0, k);
+  }
+
+  /** BM25 of every live slot containing at least one of `queryTerms`. */
+  #score(queryTerms: readonly string[]): Map<number, number> {
+    const n = this.#slotOf.size;
     const avgLength = this.#totalLength / n || 1;
     const scores = new Map<number, number>();
-    for (const term of new Set(terms(query))) {
+    for (const term of new Set(queryTerms)) {
       const list = this.#postings.get(term);
       if (!list) continue;
       let df = 0;
@@ -118,20 +159,47 @@ export class LexicalIndex {
       const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
       for (let i = 0; i < list.length; i += 2) {
         const slot = list[i]!;
-        const label = this.#labels[slot]!;
-        if (label < 0) continue;
+        if (this.#labels[slot]! < 0) continue;
         const tf = list[i + 1]!;
         const s = (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.#lengths[slot]!) / avgLength));
         scores.set(slot, (scores.get(slot) ?? 0) + s);
       }
     }
-    const hits: LexicalHit[] = [];
-    for (const [slot, score] of scores) {
-      const id = this.#labels[slot]!;
-      if (!filter || filter(id)) hits.push({ id, score });
+    return scores;
+  }
+
+  /** For every term of the clauses, the slots containing it. */
+  #containment(clauses: readonly QueryItem[][]): Map<string, Set<number>> {
+    const out = new Map<string, Set<number>>();
+    for (const clause of clauses) {
+      for (const item of clause) {
+        for (const term of item.terms) {
+          if (out.has(term)) continue;
+          const slots = new Set<number>();
+          const list = this.#postings.get(term);
+          if (list) for (let i = 0; i < list.length; i += 2) slots.add(list[i]!);
+          out.set(term, slots);
+        }
+      }
     }
-    hits.sort((a, b) => b.score - a.score || a.id - b.id);
-    return hits.slice(0, k);
+    return out;
+  }
+
+  /** Whether a slot contains the item's word, or its phrase with the terms adjacent. */
+  #matches(slot: number, item: QueryItem, contains: Map<string, Set<number>>): boolean {
+    if (!item.terms.every((t) => contains.get(t)?.has(slot))) return false;
+    if (item.terms.length === 1) return true;
+    const want = item.terms.map(termHash);
+    const seq = this.#sequences[slot]!;
+    outer: for (let i = 0; i + want.length <= seq.length; i++) {
+      for (let j = 0; j < want.length; j++) if (seq[i + j] !== want[j]) continue outer;
+      return true;
+    }
+    return false;
+  }
+
+  *#liveSlots(): Generator<number> {
+    for (const slot of this.#slotOf.values()) yield slot;
   }
 
   /** A compact binary form (labels, lengths, vocabulary, postings); integrity is the artifact store's seal. */
@@ -140,7 +208,7 @@ export class LexicalIndex {
     const vocabulary = [...this.#postings.keys()];
     const vocabBytes = new TextEncoder().encode(vocabulary.join('\n'));
     const n = this.#labels.length;
-    const size = HEADER_BYTES + n * 8 + n * 4 + vocabulary.length * 4 + this.#postingEntries * 8 + vocabBytes.length;
+    const size = HEADER_BYTES + n * 8 + n * 4 + vocabulary.length * 4 + this.#postingEntries * 8 + this.#totalLength * 4 + vocabBytes.length;
     const out = new Uint8Array(size);
     const view = new DataView(out.buffer);
     view.setUint32(0, MAGIC, true);
@@ -162,6 +230,7 @@ export class LexicalIndex {
     for (const l of this.#lengths) u32(l);
     for (const term of vocabulary) u32(this.#postings.get(term)!.length / 2);
     for (const term of vocabulary) for (const v of this.#postings.get(term)!) u32(v);
+    for (const seq of this.#sequences) for (const h of seq) u32(h);
     out.set(vocabBytes, at);
     return out;
   }
@@ -176,7 +245,7 @@ export class LexicalIndex {
     const termCount = view.getUint32(20, true);
     const entries = view.getUint32(24, true);
     const vocabLength = view.getUint32(28, true);
-    if (HEADER_BYTES + n * 12 + termCount * 4 + entries * 8 + vocabLength !== copy.length) throw new Error('lexical index: length mismatch');
+    if (copy.length < HEADER_BYTES + n * 12) throw new Error('lexical index: length mismatch');
     const index = new LexicalIndex(view.getFloat64(8, true));
     let at = HEADER_BYTES;
     for (let i = 0; i < n; i++, at += 8) {
@@ -189,10 +258,13 @@ export class LexicalIndex {
       index.#lengths.push(len);
       index.#totalLength += len;
     }
+    if (HEADER_BYTES + n * 12 + termCount * 4 + entries * 8 + index.#totalLength * 4 + vocabLength !== copy.length) throw new Error('lexical index: length mismatch');
     const counts = new Uint32Array(termCount);
     for (let i = 0; i < termCount; i++, at += 4) counts[i] = view.getUint32(at, true);
     const postingsAt = at;
     at += entries * 8;
+    const sequencesAt = at;
+    at += index.#totalLength * 4;
     const vocabulary = termCount === 0 ? [] : new TextDecoder().decode(copy.subarray(at, at + vocabLength)).split('\n');
     if (vocabulary.length !== termCount) throw new Error('lexical index: vocabulary mismatch');
     const flat = new Uint32Array(copy.buffer.slice(copy.byteOffset + postingsAt, copy.byteOffset + postingsAt + entries * 8));
@@ -205,6 +277,12 @@ export class LexicalIndex {
       p += len;
     });
     if (p !== entries * 2) throw new Error('lexical index: postings mismatch');
+    const sequences = new Uint32Array(copy.buffer.slice(copy.byteOffset + sequencesAt, copy.byteOffset + sequencesAt + index.#totalLength * 4));
+    let q = 0;
+    for (const len of index.#lengths) {
+      index.#sequences.push(sequences.subarray(q, q + len));
+      q += len;
+    }
     index.#postingEntries = entries;
     return index;
   }
@@ -215,12 +293,14 @@ export class LexicalIndex {
     const newSlot = new Int32Array(this.#labels.length).fill(-1);
     const labels: number[] = [];
     const lengths: number[] = [];
+    const sequences: Uint32Array[] = [];
     this.#labels.forEach((label, slot) => {
       if (label < 0) return;
       newSlot[slot] = labels.length;
       this.#slotOf.set(label, labels.length);
       labels.push(label);
       lengths.push(this.#lengths[slot]!);
+      sequences.push(this.#sequences[slot]!);
     });
     let entries = 0;
     for (const [term, list] of this.#postings) {
@@ -235,6 +315,7 @@ export class LexicalIndex {
     }
     this.#labels = labels;
     this.#lengths = lengths;
+    this.#sequences = sequences;
     this.#postingEntries = entries;
     this.#dead = 0;
   }

@@ -1,7 +1,8 @@
 /**
  * Search and answers inside one tenant's namespace. The vector list comes from
- * the namespace's index (keyed by tenant), the lexical list from Postgres
- * full-text search under RLS; both are fused with RRF, and every hit is re-read
+ * the namespace's index (keyed by tenant), the lexical list from the BM25
+ * index beside it (Postgres full-text search under RLS while that index is
+ * missing); both are fused with RRF, and every hit is re-read
  * by label through `withTenant`, so a hit RLS does not return is dropped and
  * raises an isolation alarm instead of reaching the caller.
  */
@@ -14,8 +15,7 @@ import { buildGroundedPrompt } from '../answers/grounded-prompt.js';
 import { type MetadataFilter, matchesMetadataFilter, parseMetadataFilter } from '../search/metadata-filter.js';
 import { reciprocalRankFusion } from '../search/reciprocal-rank-fusion.js';
 import type { InvalidationBus } from '../../serving/invalidation-bus.js';
-import { usesSearchOperators } from '../search/lexical-index.js';
-import { chunksByLabel, documentMetadata, labelsOfDocuments, lexicalSearch } from '../storage/document-records.js';
+import { chunksByLabelWithGeneration, documentMetadata, labelsOfDocuments, lexicalSearch } from '../storage/document-records.js';
 import { findNamespace, type NamespaceRecord } from '../storage/namespace-records.js';
 import { chunkIdOf } from './document-ingestor.js';
 import type { Embedders } from './embedders.js';
@@ -40,7 +40,7 @@ export interface SearchResult {
   chunkId: string;
   page: number;
   text: string;
-  /** Fused RRF score (hybrid), cosine similarity (vector), or BM25 (lexical; `ts_rank_cd` for operator queries). */
+  /** Fused RRF score (hybrid), cosine similarity (vector), or BM25 (lexical; `ts_rank_cd` while the in-memory index is unavailable). */
   score: number;
   metadata: Record<string, unknown>;
   headingPath: string[];
@@ -143,13 +143,13 @@ export class RagSearch {
     const filtered = Object.keys(filter).length > 0;
     const candidates = mode === 'hybrid' ? topK * CANDIDATES_PER_RESULT : topK;
     const indexes = await this.o.indexes.acquireSet(tenantId, ns);
-    const memoryLexical = mode !== 'vector' && indexes.lexical && !usesSearchOperators(query) ? indexes.lexical : undefined;
+    const memoryLexical = mode !== 'vector' ? indexes.lexical : undefined;
     const sqlLexical = mode !== 'vector' && !memoryLexical;
 
     let allowedLabels: Set<number> | undefined;
     let lexical: Array<{ id: number; score: number }> = [];
     if (filtered || sqlLexical) {
-      // Metadata filters and operator queries need the database before ranking; plain queries do not.
+      // Metadata filters need the database before ranking; so does lexical ranking when the in-memory index is missing.
       const first = await this.o.db.withTenant(tenantId, async (tx) => {
         let allowedDocs: string[] | undefined;
         let labels: Set<number> | undefined;
@@ -224,12 +224,9 @@ export class RagSearch {
 
   /** Re-reads ranked labels under RLS, in rank order; a label that does not come back is dropped and alarmed. */
   async #hydrate(tenantId: string, ns: NamespaceRecord, indexGeneration: number, ranked: Array<{ id: number; score: number }>): Promise<SearchOutcome> {
-    // One transaction: the namespace's generation (is it still there, was the index current?) and the hits by label.
-    const { rows, generation } = await this.o.db.withTenant(tenantId, async (tx) => {
-      const g = await tx.query<{ generation: number | string }>('select generation from rag_namespaces where id = $1', [ns.id]);
-      if (g.rows.length === 0) return { rows: [], generation: undefined };
-      return { rows: await chunksByLabel(tx, ns.id, ranked.map((r) => r.id)), generation: Number(g.rows[0]!.generation) };
-    });
+    // One statement: the namespace's generation (is it still there, was the index current?) and the hits by label.
+    const labels = ranked.map((r) => r.id);
+    const { chunks: rows, generation } = await this.o.db.withTenant(tenantId, (tx) => chunksByLabelWithGeneration(tx, ns.id, labels));
     if (generation === undefined) return { kind: 'namespace-gone' };
     const byLabel = new Map(rows.map((r) => [r.label, r]));
     const out: SearchResult[] = [];

@@ -77,6 +77,8 @@ interface DocumentRow {
 const DOC_COLUMNS = 'id, title, format, content_type, filename, metadata, content_hash, size_bytes, page_count, chunk_count, created_at, updated_at';
 /** Rows per insert statement (7 parameters each, well under Postgres' 65,535). */
 const CHUNK_BATCH = 500;
+/** Documents per insert statement (9 parameters each). */
+const DOCUMENT_BATCH = 1_000;
 
 function documentFromRow(row: DocumentRow): DocumentRecord {
   return {
@@ -126,52 +128,86 @@ export async function deleteDocument(tx: Tx, namespaceId: string, id: string): P
   return { existed: doc.rowCount > 0, labels: chunks.rows.map((r) => Number(r.label)) };
 }
 
+/** A document to insert together with its chunks. */
+export interface DocumentWithChunks {
+  doc: DocumentWrite;
+  chunks: readonly ChunkWrite[];
+}
+
+/** A document as stored, with the labels given to its chunks. */
+export interface StoredDocument {
+  document: DocumentRecord;
+  stored: Array<{ label: number; ord: number }>;
+}
+
 /**
  * Inserts a document and its chunks (the caller has deleted any previous
  * version in the same transaction). Identical chunks within the document are
  * stored once. Returns the stored document and the labels given to the chunks.
  */
-export async function insertDocument(
-  tx: Tx,
-  tenantId: string,
-  namespaceId: string,
-  doc: DocumentWrite,
-  chunks: readonly ChunkWrite[],
-): Promise<{ document: DocumentRecord; stored: Array<{ label: number; ord: number }> }> {
-  await tx.query(
-    `insert into rag_documents (tenant_id, namespace_id, id, title, format, content_type, filename, metadata, content_hash, size_bytes, page_count, chunk_count)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0)`,
-    [tenantId, namespaceId, doc.id, doc.title, doc.format, doc.contentType, doc.filename, JSON.stringify(doc.metadata), doc.contentHash, doc.sizeBytes, doc.pageCount],
-  );
-  const stored: Array<{ label: number; ord: number }> = [];
-  for (let start = 0; start < chunks.length; start += CHUNK_BATCH) {
-    const batch = chunks.slice(start, start + CHUNK_BATCH);
-    const params: unknown[] = [tenantId, namespaceId, doc.id];
-    const values = batch.map((c) => {
-      const p = params.length;
-      params.push(c.ord, c.page, c.headingPath, c.text, c.contentHash, encodeEmbedding(c.embedding));
-      return `($1, $2, $3, $${p + 1}, $${p + 2}, $${p + 3}::text[], $${p + 4}, $${p + 5}, $${p + 6})`;
-    });
-    const res = await tx.query<{ label: number | string; ord: number }>(
-      `insert into rag_chunks (tenant_id, namespace_id, document_id, ord, page, heading_path, text, content_hash, embedding)
-       values ${values.join(', ')}
-       on conflict (tenant_id, namespace_id, document_id, content_hash) do nothing returning label, ord`,
-      params,
-    );
-    for (const r of res.rows) stored.push({ label: Number(r.label), ord: Number(r.ord) });
-  }
-  const updated = await tx.query<DocumentRow>(
-    `update rag_documents set chunk_count = $3 where namespace_id = $1 and id = $2 returning ${DOC_COLUMNS}`,
-    [namespaceId, doc.id, stored.length],
-  );
-  return { document: documentFromRow(updated.rows[0]!), stored };
+export async function insertDocument(tx: Tx, tenantId: string, namespaceId: string, doc: DocumentWrite, chunks: readonly ChunkWrite[]): Promise<StoredDocument> {
+  const [stored] = await insertDocuments(tx, tenantId, namespaceId, [{ doc, chunks }]);
+  return stored!;
 }
 
-/** The chunks with these labels in the namespace, joined with their document's metadata. */
-export async function chunksByLabel(tx: Tx, namespaceId: string, labels: readonly number[]): Promise<ChunkRecord[]> {
-  if (labels.length === 0) return [];
+/**
+ * Inserts new documents and their chunks with few statements: documents
+ * `DOCUMENT_BATCH` per insert, chunks `CHUNK_BATCH` per insert across
+ * document boundaries, chunk counts set in one update. Same semantics as
+ * `insertDocument` for each document; results in input order.
+ */
+export async function insertDocuments(tx: Tx, tenantId: string, namespaceId: string, docs: readonly DocumentWithChunks[]): Promise<StoredDocument[]> {
+  for (let start = 0; start < docs.length; start += DOCUMENT_BATCH) {
+    const params: unknown[] = [tenantId, namespaceId];
+    const values = docs.slice(start, start + DOCUMENT_BATCH).map(({ doc }) => {
+      const p = params.length;
+      params.push(doc.id, doc.title, doc.format, doc.contentType, doc.filename, JSON.stringify(doc.metadata), doc.contentHash, doc.sizeBytes, doc.pageCount);
+      return `($1, $2, ${Array.from({ length: 9 }, (_, i) => `$${p + i + 1}`).join(', ')}, 0)`;
+    });
+    await tx.query(
+      `insert into rag_documents (tenant_id, namespace_id, id, title, format, content_type, filename, metadata, content_hash, size_bytes, page_count, chunk_count)
+       values ${values.join(', ')}`,
+      params,
+    );
+  }
+  const rows = docs.flatMap(({ doc, chunks }) => chunks.map((chunk) => ({ documentId: doc.id, chunk })));
+  const storedByDocument = new Map<string, Array<{ label: number; ord: number }>>(docs.map(({ doc }) => [doc.id, []]));
+  for (let start = 0; start < rows.length; start += CHUNK_BATCH) {
+    const params: unknown[] = [tenantId, namespaceId];
+    const values = rows.slice(start, start + CHUNK_BATCH).map(({ documentId, chunk: c }) => {
+      const p = params.length;
+      params.push(documentId, c.ord, c.page, c.headingPath, c.text, c.contentHash, encodeEmbedding(c.embedding));
+      return `($1, $2, $${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}::text[], $${p + 5}, $${p + 6}, $${p + 7})`;
+    });
+    const res = await tx.query<{ label: number | string; ord: number; document_id: string }>(
+      `insert into rag_chunks (tenant_id, namespace_id, document_id, ord, page, heading_path, text, content_hash, embedding)
+       values ${values.join(', ')}
+       on conflict (tenant_id, namespace_id, document_id, content_hash) do nothing returning label, ord, document_id`,
+      params,
+    );
+    for (const r of res.rows) storedByDocument.get(r.document_id)?.push({ label: Number(r.label), ord: Number(r.ord) });
+  }
+  const ids = docs.map(({ doc }) => doc.id);
+  const updated = await tx.query<DocumentRow>(
+    `update rag_documents d set chunk_count = c.n
+       from unnest($2::text[], $3::int[]) as c(id, n)
+      where d.namespace_id = $1 and d.id = c.id
+      returning ${DOC_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')}`,
+    [namespaceId, ids, ids.map((id) => storedByDocument.get(id)!.length)],
+  );
+  const byId = new Map(updated.rows.map((r) => [r.id, documentFromRow(r)]));
+  return ids.map((id) => ({ document: byId.get(id)!, stored: storedByDocument.get(id)! }));
+}
+
+/**
+ * The namespace's generation and the chunks with these labels, in one
+ * statement (a query's re-read under RLS is its only database round trip).
+ * `generation` is undefined when the namespace is gone.
+ */
+export async function chunksByLabelWithGeneration(tx: Tx, namespaceId: string, labels: readonly number[]): Promise<{ generation: number | undefined; chunks: ChunkRecord[] }> {
   const res = await tx.query<{
-    label: number | string;
+    generation: number | string;
+    label: number | string | null;
     document_id: string;
     ord: number;
     page: number;
@@ -180,22 +216,28 @@ export async function chunksByLabel(tx: Tx, namespaceId: string, labels: readonl
     metadata: Record<string, unknown>;
     title: string | null;
   }>(
-    `select c.label, c.document_id, c.ord, c.page, c.heading_path, c.text, d.metadata, d.title
-       from rag_chunks c
-       join rag_documents d on d.tenant_id = c.tenant_id and d.namespace_id = c.namespace_id and d.id = c.document_id
-      where c.namespace_id = $1 and c.label = any($2::bigint[])`,
+    `select n.generation, c.label, c.document_id, c.ord, c.page, c.heading_path, c.text, d.metadata, d.title
+       from rag_namespaces n
+       left join (rag_chunks c join rag_documents d on d.tenant_id = c.tenant_id and d.namespace_id = c.namespace_id and d.id = c.document_id)
+         on c.tenant_id = n.tenant_id and c.namespace_id = n.id and c.label = any($2::bigint[])
+      where n.id = $1`,
     [namespaceId, labels],
   );
-  return res.rows.map((r) => ({
-    label: Number(r.label),
-    documentId: r.document_id,
-    ord: Number(r.ord),
-    page: Number(r.page),
-    headingPath: r.heading_path ?? [],
-    text: r.text,
-    metadata: r.metadata,
-    documentTitle: r.title,
-  }));
+  const first = res.rows[0];
+  if (!first) return { generation: undefined, chunks: [] };
+  const chunks = res.rows
+    .filter((r) => r.label !== null)
+    .map((r) => ({
+      label: Number(r.label),
+      documentId: r.document_id,
+      ord: Number(r.ord),
+      page: Number(r.page),
+      headingPath: r.heading_path ?? [],
+      text: r.text,
+      metadata: r.metadata,
+      documentTitle: r.title,
+    }));
+  return { generation: Number(first.generation), chunks };
 }
 
 /** Chunks of the document in order (for reading a document back). */

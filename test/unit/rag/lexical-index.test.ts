@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LexicalIndex, usesSearchOperators } from '../../../src/rag/search/lexical-index.js';
+import { parseWebSearchQuery } from '../../../src/rag/search/web-search-query.js';
 
 const TEXTS = [
   'The warranty lasts two years from the date of purchase.',
@@ -72,5 +73,54 @@ describe('LexicalIndex', () => {
     assert.equal(usesSearchOperators('cats or dogs'), true);
     assert.equal(usesSearchOperators('what is a well-known fact'), false);
     assert.equal(usesSearchOperators('orders over fifty'), false);
+  });
+
+  it('serves web-search syntax: or relaxes, phrases and negation restrict', () => {
+    const index = LexicalIndex.build(1, [10, 20, 30, 40], TEXTS);
+    // `or` only relaxes: the same ranking as the plain query.
+    assert.deepEqual(index.search('warranty or refunds', 10), index.search('warranty refunds', 10));
+    // Phrases: terms adjacent (stopwords skipped), so "water damage" matches only chunk 40; "damage water" nothing.
+    assert.deepEqual(
+      index.search('"water damage" warranty', 10).map((h) => h.id),
+      [40],
+    );
+    assert.deepEqual(index.search('"damage water"', 10), []);
+    assert.deepEqual(
+      index.search('"date of purchase"', 10).map((h) => h.id),
+      [10],
+    );
+    // Negation excludes; a negation alone matches every chunk without the term.
+    assert.deepEqual(
+      index.search('warranty -water', 10).map((h) => h.id),
+      [10],
+    );
+    assert.deepEqual(
+      index.search('-warranty', 10).map((h) => h.id),
+      [20, 30],
+    );
+    // `or` between a phrase and a word inside a strict query.
+    assert.deepEqual(
+      index
+        .search('"water damage" or refunds -shipping', 10)
+        .map((h) => h.id)
+        .sort(),
+      [20, 40],
+    );
+    // An unbalanced quote runs to the end; junk never throws.
+    assert.deepEqual(
+      index.search('"free for orders', 10).map((h) => h.id),
+      [30],
+    );
+    for (const weird of ['a & | ! ( )', 'OR OR -', ':*', '\\', '""', '-']) assert.ok(Array.isArray(index.search(weird, 3)), weird);
+    // Phrases survive serialize/load.
+    assert.deepEqual(LexicalIndex.load(index.serialize()).search('"water damage"', 10), index.search('"water damage"', 10));
+  });
+
+  it('parses web-search queries like websearch_to_tsquery', () => {
+    assert.deepEqual(parseWebSearchQuery('cats or dogs'), { clauses: [[{ terms: ['cat'], negated: false }, { terms: ['dog'], negated: false }]], positiveTerms: ['cat', 'dog'], strict: false });
+    const q = parseWebSearchQuery('"big red" boat -sail');
+    assert.equal(q.strict, true);
+    assert.deepEqual(q.clauses, [[{ terms: ['big', 'red'], negated: false }], [{ terms: ['boat'], negated: false }], [{ terms: ['sail'], negated: true }]]);
+    assert.deepEqual(q.positiveTerms, ['big', 'red', 'boat']);
   });
 });
