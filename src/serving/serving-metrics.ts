@@ -5,6 +5,7 @@
  * scrape time. Global models count under the `Global` scope.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { RequestPathCounter, RequestPathHistogram } from '../metrics/request-path-metrics.js';
 import type { ModelCacheEvent, ModelCacheSnapshot } from './model-cache-stats.js';
 
 /** Hooks the cache and the predict path call. */
@@ -18,10 +19,10 @@ const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.
 
 /** Registers the serving metrics in `registry`; `snapshot` is read at each scrape. */
 export function createServingMetrics(registry: Registry, snapshot: () => ModelCacheSnapshot): ServingMetrics {
-  const requests = new Counter({
+  const requests = new RequestPathCounter({
     name: 'tenantml_model_cache_requests_total',
     help: 'Model cache lookups by tenant and result (hit, miss)',
-    labelNames: ['tenant', 'result'] as const,
+    labelNames: ['tenant', 'result'],
     registers: [registry],
   });
   const loads = new Counter({
@@ -43,10 +44,10 @@ export function createServingMetrics(registry: Registry, snapshot: () => ModelCa
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
-  const predictSeconds = new Histogram({
+  const predictSeconds = new RequestPathHistogram({
     name: 'tenantml_model_predict_seconds',
     help: 'Time a prediction held its model (encode, predict), by tenant',
-    labelNames: ['tenant'] as const,
+    labelNames: ['tenant'],
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
@@ -76,7 +77,7 @@ export function createServingMetrics(registry: Registry, snapshot: () => ModelCa
       switch (event.type) {
         case 'hit':
         case 'miss':
-          requests.inc({ tenant, result: event.type });
+          requests.inc(tenant, event.type);
           return;
         case 'load':
           loads.inc({ tenant, outcome: event.admitted ? 'admitted' : 'not_admitted' });
@@ -91,7 +92,7 @@ export function createServingMetrics(registry: Registry, snapshot: () => ModelCa
       }
     },
     onPredict(tenantId, ms) {
-      predictSeconds.observe({ tenant: tenantId }, ms / 1000);
+      predictSeconds.observe(ms / 1000, tenantId);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { RequestPathCounter, RequestPathHistogram } from '../../metrics/request-path-metrics.js';
 import type { Limits } from '../../limits/create-limits.js';
 
 /**
@@ -11,10 +12,10 @@ import type { Limits } from '../../limits/create-limits.js';
 export const limitsMetricsPlugin = fp(
   async (app: FastifyInstance, opts: { registry: Registry; limits: Limits }) => {
     const registers = [opts.registry];
-    const admitted = new Counter({
+    const admitted = new RequestPathCounter({
       name: 'tenantml_admitted_total',
       help: 'Requests admitted by the rate limiter, by tenant and route class',
-      labelNames: ['tenant', 'route_class'] as const,
+      labelNames: ['tenant', 'route_class'],
       registers,
     });
     const throttled = new Counter({
@@ -29,10 +30,10 @@ export const limitsMetricsPlugin = fp(
       labelNames: ['tenant', 'lane', 'reason'] as const,
       registers,
     });
-    const queueWait = new Histogram({
+    const queueWait = new RequestPathHistogram({
       name: 'tenantml_queue_wait_seconds',
       help: 'Time compute tasks waited for a slot, by tenant and lane',
-      labelNames: ['tenant', 'lane'] as const,
+      labelNames: ['tenant', 'lane'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30],
       registers,
     });
@@ -63,7 +64,7 @@ export const limitsMetricsPlugin = fp(
 
     const remove = opts.limits.hooks.add({
       onDecision(e) {
-        if (e.allowed) admitted.inc({ tenant: e.tenantId, route_class: e.routeClass });
+        if (e.allowed) admitted.inc(e.tenantId, e.routeClass);
         else throttled.inc({ tenant: e.tenantId, reason: e.reason ?? 'rate' });
       },
       onShed(e) {
@@ -71,7 +72,7 @@ export const limitsMetricsPlugin = fp(
         if (e.reason === 'queue_full') throttled.inc({ tenant: e.tenantId, reason: 'concurrency' });
       },
       onQueued(e) {
-        queueWait.observe({ tenant: e.tenantId, lane: e.lane }, e.waitMs / 1000);
+        queueWait.observe(e.waitMs / 1000, e.tenantId, e.lane);
       },
       onModeChange(change) {
         fallbackSwitches.inc({ mode: change.mode });
