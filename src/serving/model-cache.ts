@@ -81,7 +81,16 @@ interface TenantState {
   counters: CacheCounters;
 }
 
-const idOf = (key: ModelKey) => `${key.tenantId}\u0000${key.model}\u0000${key.version}`;
+// Keys handed in repeatedly (the serving layer memoises them) get their id string built once.
+const ids = new WeakMap<ModelKey, string>();
+const idOf = (key: ModelKey): string => {
+  let id = ids.get(key);
+  if (id === undefined) {
+    id = `${key.tenantId}\u0000${key.model}\u0000${key.version}`;
+    ids.set(key, id);
+  }
+  return id;
+};
 
 /** A memory-budgeted, single-flight, pin-aware cache of loaded models keyed by tenant, model and version. */
 export class ModelCache<T> {

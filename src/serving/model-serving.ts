@@ -71,9 +71,17 @@ export interface ModelServing extends ModelLoader {
   warm(refs: readonly ModelRef[]): Promise<{ loaded: number; failed: Array<{ ref: ModelRef; error: string }> }>;
 }
 
+// Targets are memoised (`TargetMemo`), so their keys are too: the predict path asks once per request.
+const cacheKeys = new WeakMap<ServingTarget, ModelKey>();
+
 /** The cache key of a target: global models are shared by every tenant that falls back to them. */
 export function cacheKeyOf(target: ServingTarget): ModelKey {
-  return { tenantId: target.source === 'global' ? GLOBAL_SCOPE : target.tenantId, model: target.name, version: String(target.version) };
+  let key = cacheKeys.get(target);
+  if (key === undefined) {
+    key = Object.freeze({ tenantId: target.source === 'global' ? GLOBAL_SCOPE : target.tenantId, model: target.name, version: String(target.version) });
+    cacheKeys.set(target, key);
+  }
+  return key;
 }
 
 /** The serving target of one exact version of a tenant's own model. */
