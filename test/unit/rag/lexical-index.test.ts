@@ -74,7 +74,7 @@ describe('LexicalIndex', () => {
       const labels = Array.from({ length: 150 }, (_, i) => (batch * 100 + i) % 900);
       const texts = labels.map(text);
       incremental.add(labels, texts);
-      labels.forEach((l, i) => contents.set(l, texts[i]!));
+      for (const [i, l] of labels.entries()) contents.set(l, texts[i]!);
       const removed = [...contents.keys()].filter(() => random() < 0.1);
       incremental.remove(removed);
       for (const l of removed) contents.delete(l);
