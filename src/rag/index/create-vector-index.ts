@@ -55,10 +55,15 @@ export function buildVectorIndex(input: IndexBuildInput): VectorIndex {
     : HnswIndex.build(input.dimension, input.generation, input.ids, input.vectors, input.hnsw);
 }
 
-/** Restores any persisted index, choosing the implementation from its header; corrupt bytes throw `CorruptIndexError`. */
-export function loadVectorIndex(bytes: Uint8Array, hnsw?: HnswOptions): VectorIndex {
+/**
+ * Restores any persisted index, choosing the implementation from its header;
+ * corrupt bytes throw `CorruptIndexError`. `adopt`: the bytes are the caller's
+ * to give away (a fresh read), so an exact index may keep views on them
+ * instead of copying; HNSW always copies, so the graph's bytes are not pinned.
+ */
+export function loadVectorIndex(bytes: Uint8Array, options: { hnsw?: HnswOptions; adopt?: boolean } = {}): VectorIndex {
   const header = readIndexHeader(bytes);
-  return header.kind === 'exact' ? ExactIndex.load(bytes) : HnswIndex.load(bytes, hnsw);
+  return header.kind === 'exact' ? ExactIndex.load(bytes, { adopt: options.adopt ?? false }) : HnswIndex.load(bytes, options.hnsw);
 }
 
 function resolveKind(options: { kind?: VectorIndexKind | 'auto'; hnswThreshold?: number; dimension: number }, count: number): VectorIndexKind {

@@ -27,9 +27,9 @@ export class ExactIndex implements VectorIndex {
     this.#vectors = new Float32Array(capacity * dimension);
   }
 
-  /** Restores an exact index from `serialize()` output, verifying checksums. */
-  static load(bytes: Uint8Array): ExactIndex {
-    const { header, ids, vectors } = decodeIndex(bytes);
+  /** Restores an exact index from `serialize()` output, verifying checksums; with `adopt` it keeps views on `bytes` (the caller must not use them afterwards). */
+  static load(bytes: Uint8Array, options: { adopt?: boolean } = {}): ExactIndex {
+    const { header, ids, vectors } = decodeIndex(bytes, options);
     return ExactIndex.adopt(header.dimension, header.generation, ids, vectors);
   }
 

@@ -77,8 +77,13 @@ export function readIndexHeader(bytes: Uint8Array): IndexHeader {
   };
 }
 
-/** Verifies header and payload checksum, and copies out ids and vectors. */
-export function decodeIndex(bytes: Uint8Array): IndexPayload {
+/**
+ * Verifies header and payload checksum, and copies out ids and vectors; with
+ * `adopt` (for bytes nobody else will touch, such as a fresh read of the
+ * artifact) it returns views on `bytes` instead when they are aligned, so a
+ * cold load allocates the vectors once (the read), not twice.
+ */
+export function decodeIndex(bytes: Uint8Array, options: { adopt?: boolean } = {}): IndexPayload {
   const header = readIndexHeader(bytes);
   const { count, dimension, payloadLength } = header;
   if (bytes.length !== INDEX_HEADER_BYTES + payloadLength) {
@@ -89,6 +94,11 @@ export function decodeIndex(bytes: Uint8Array): IndexPayload {
   if (crc32(payload) !== stored) throw corrupt('payload checksum mismatch');
   const vectorBytes = count * dimension * 4;
   if (count * 8 + vectorBytes > payloadLength) throw corrupt('count and dimension do not fit the payload');
+  if (options.adopt && payload.byteOffset % 8 === 0) {
+    const ids = new Float64Array(payload.buffer, payload.byteOffset, count);
+    const vectors = new Float32Array(payload.buffer, payload.byteOffset + count * 8, count * dimension);
+    return { header, ids, vectors, extra: payload.subarray(count * 8 + vectorBytes) };
+  }
   // Copies, so the arrays are aligned and do not pin the (possibly large) input buffer.
   const ids = new Float64Array(payload.slice(0, count * 8).buffer);
   const vectors = new Float32Array(payload.slice(count * 8, count * 8 + vectorBytes).buffer);

@@ -9,11 +9,20 @@
  * chunk's term sequence (32-bit term hashes, after the postings have shown
  * every term present), so no query ever needs the database.
  *
- * Postings are flat `[slot, tf, slot, tf, …]` lists per term; a removed chunk
- * leaves a dead slot that queries skip, and the lists are compacted once dead
- * slots outnumber live ones.
+ * Packed: many indexes stay resident, and an index of tens of thousands of
+ * small objects (a string and an array per term) makes every full GC of the
+ * process slow. So the vocabulary is a `TermTable` (bytes, offsets, hash
+ * table), the postings are one `[slot, tf, …]` array with per-term offsets, and
+ * labels, lengths and term sequences are flat typed arrays: a resident index is
+ * about a dozen objects, and loading one adopts views on the file's bytes
+ * (`lexical-index-format.ts`). Writes go to a small overlay (term → postings)
+ * that is folded into the packed arrays once it grows past a quarter of them,
+ * when dead slots outnumber live ones, and before serialising. A removed chunk
+ * leaves a dead slot that queries skip.
  */
 import { terms } from '../text/tokenize.js';
+import { decodeLexicalIndex, encodeLexicalIndex, type PackedLexicalIndex } from './lexical-index-format.js';
+import { TermTable, termBytes } from './term-table.js';
 import { parseWebSearchQuery, type QueryItem } from './web-search-query.js';
 
 /** A scored chunk label. */
@@ -24,17 +33,17 @@ export interface LexicalHit {
 
 const K1 = 1.2;
 const B = 0.75;
-const MAGIC = 0x584c4d54; // "TMLX" little-endian
-const FORMAT_VERSION = 2;
-const HEADER_BYTES = 32;
-const EMPTY = new Uint32Array(0);
+/** The overlay is folded into the packed postings once it holds this many entries and a quarter of the packed ones. */
+const PACK_MIN_ENTRIES = 4096;
+/** Approximate bytes per Map entry (key, value, hash slot) in V8. */
+const MAP_ENTRY_BYTES = 40;
 
 /** Whether a query uses web-search syntax (phrases, negation, `or`). */
 export function usesSearchOperators(query: string): boolean {
   return /["“”]/.test(query) || /(^|\s)-\S/.test(query) || /(^|\s)or(\s|$)/i.test(query);
 }
 
-/** FNV-1a of a term: the phrase check compares hashes, after the postings proved every term present. */
+/** FNV-1a of a term's UTF-16 code units: the phrase check compares these, after the postings proved every term present. */
 function termHash(term: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < term.length; i++) {
@@ -44,18 +53,42 @@ function termHash(term: string): number {
   return h >>> 0;
 }
 
+/** One term's postings in one store: `list[start, end)` as `[slot, tf, …]`. */
+interface PostingRange {
+  list: ArrayLike<number>;
+  start: number;
+  end: number;
+}
+
+/** A copy of `from` in a larger array of the same kind. */
+function grown<T extends Float64Array | Uint32Array>(from: T, capacity: number, make: (n: number) => T): T {
+  const to = make(capacity);
+  to.set(from);
+  return to;
+}
+
 /** A namespace's inverted index. */
 export class LexicalIndex {
   generation: number;
-  #labels: number[] = [];
-  #lengths: number[] = [];
-  /** Each slot's terms in order, hashed (for phrases); empty for dead slots. */
-  #sequences: Uint32Array[] = [];
+  /** Per slot: the chunk's label, or -1 once removed. */
+  #labels: Float64Array = new Float64Array(0);
+  #lengths: Uint32Array = new Uint32Array(0);
+  /** Per slot: where its hashed term sequence starts in `#sequenceData`. */
+  #sequenceStart: Uint32Array = new Uint32Array(0);
+  #sequenceData: Uint32Array = new Uint32Array(0);
+  #sequenceUsed = 0;
+  /** Slots in use, dead ones included. */
+  #slotCount = 0;
   readonly #slotOf = new Map<number, number>();
-  readonly #postings = new Map<string, number[] | Uint32Array>();
-  #postingEntries = 0;
   #totalLength = 0;
   #dead = 0;
+  #terms: TermTable = TermTable.empty;
+  /** Term id `t`'s postings are `#postings[#postingStart[t], #postingStart[t + 1])`. */
+  #postingStart: Uint32Array = new Uint32Array(1);
+  #postings: Uint32Array = new Uint32Array(0);
+  /** Postings written since the last pack, by term. */
+  #overlay = new Map<string, number[]>();
+  #overlayEntries = 0;
 
   constructor(generation = 0) {
     this.generation = generation;
@@ -65,6 +98,7 @@ export class LexicalIndex {
   static build(generation: number, labels: readonly number[], texts: readonly string[]): LexicalIndex {
     const index = new LexicalIndex(generation);
     index.add(labels, texts);
+    index.#pack();
     return index;
   }
 
@@ -73,9 +107,20 @@ export class LexicalIndex {
     return this.#slotOf.size;
   }
 
-  /** An estimate of resident bytes (8 per array element, ~80 per term, ~160 per chunk, 4 per term occurrence). */
+  /** Resident bytes: the typed arrays exactly, plus estimates for the label map and the overlay. */
   get sizeBytes(): number {
-    return this.#postingEntries * 16 + this.#postings.size * 80 + this.#labels.length * 160 + this.#totalLength * 4;
+    return (
+      this.#labels.byteLength +
+      this.#lengths.byteLength +
+      this.#sequenceStart.byteLength +
+      this.#sequenceData.byteLength +
+      this.#terms.byteLength +
+      this.#postingStart.byteLength +
+      this.#postings.byteLength +
+      this.#slotOf.size * MAP_ENTRY_BYTES +
+      this.#overlayEntries * 16 +
+      this.#overlay.size * 80
+    );
   }
 
   has(label: number): boolean {
@@ -86,24 +131,21 @@ export class LexicalIndex {
   add(labels: readonly number[], texts: readonly string[]): void {
     this.remove(labels.filter((l) => this.#slotOf.has(l)));
     labels.forEach((label, i) => {
-      const counts = new Map<string, number>();
       const ts = terms(texts[i] ?? '');
+      const slot = this.#appendSlot(label, ts);
+      const counts = new Map<string, number>();
       for (const t of ts) counts.set(t, (counts.get(t) ?? 0) + 1);
-      const slot = this.#labels.length;
-      this.#labels.push(label);
-      this.#lengths.push(ts.length);
-      this.#sequences.push(Uint32Array.from(ts, termHash));
-      this.#slotOf.set(label, slot);
-      this.#totalLength += ts.length;
       for (const [term, tf] of counts) {
-        const stored = this.#postings.get(term);
-        // Loaded postings are packed typed arrays; they become plain arrays on the first write.
-        const list: number[] = stored === undefined ? [] : stored instanceof Uint32Array ? Array.from(stored) : stored;
-        if (list !== stored) this.#postings.set(term, list);
+        let list = this.#overlay.get(term);
+        if (!list) {
+          list = [];
+          this.#overlay.set(term, list);
+        }
         list.push(slot, tf);
-        this.#postingEntries++;
+        this.#overlayEntries++;
       }
     });
+    if (this.#overlayEntries >= PACK_MIN_ENTRIES && this.#overlayEntries * 8 >= this.#postings.length) this.#pack();
   }
 
   /** Removes chunks by label; unknown labels are ignored. Returns how many were removed. */
@@ -114,12 +156,11 @@ export class LexicalIndex {
       if (slot === undefined) continue;
       this.#slotOf.delete(label);
       this.#labels[slot] = -1;
-      this.#sequences[slot] = EMPTY;
       this.#totalLength -= this.#lengths[slot]!;
       this.#dead++;
       n++;
     }
-    if (this.#dead > 64 && this.#dead > this.#slotOf.size) this.#compact();
+    if (this.#dead > 64 && this.#dead > this.#slotOf.size) this.#pack();
     return n;
   }
 
@@ -133,7 +174,7 @@ export class LexicalIndex {
     if (parsed.strict) {
       const contains = this.#containment(parsed.clauses);
       // A clause of negations alone can match chunks without any positive term.
-      const universe = parsed.clauses.every((c) => c.some((item) => item.negated)) ? this.#liveSlots() : scores.keys();
+      const universe = parsed.clauses.every((c) => c.some((item) => item.negated)) ? this.#slotOf.values() : scores.keys();
       slots = [...universe].filter((slot) => parsed.clauses.every((clause) => clause.some((item) => this.#matches(slot, item, contains) !== item.negated)));
     }
     const hits: LexicalHit[] = [];
@@ -145,24 +186,36 @@ export class LexicalIndex {
     return hits.slice(0, k);
   }
 
+  /** A term's postings: the packed range, then the overlay's. */
+  #postingsOf(term: string): PostingRange[] {
+    const out: PostingRange[] = [];
+    const id = this.#terms.idOf(term);
+    if (id >= 0) out.push({ list: this.#postings, start: this.#postingStart[id]!, end: this.#postingStart[id + 1]! });
+    const extra = this.#overlay.get(term);
+    if (extra) out.push({ list: extra, start: 0, end: extra.length });
+    return out;
+  }
+
   /** BM25 of every live slot containing at least one of `queryTerms`. */
   #score(queryTerms: readonly string[]): Map<number, number> {
     const n = this.#slotOf.size;
     const avgLength = this.#totalLength / n || 1;
+    const labels = this.#labels;
     const scores = new Map<number, number>();
     for (const term of new Set(queryTerms)) {
-      const list = this.#postings.get(term);
-      if (!list) continue;
+      const ranges = this.#postingsOf(term);
       let df = 0;
-      for (let i = 0; i < list.length; i += 2) if (this.#labels[list[i]!]! >= 0) df++;
+      for (const { list, start, end } of ranges) for (let i = start; i < end; i += 2) if (labels[list[i]!]! >= 0) df++;
       if (df === 0) continue;
       const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-      for (let i = 0; i < list.length; i += 2) {
-        const slot = list[i]!;
-        if (this.#labels[slot]! < 0) continue;
-        const tf = list[i + 1]!;
-        const s = (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.#lengths[slot]!) / avgLength));
-        scores.set(slot, (scores.get(slot) ?? 0) + s);
+      for (const { list, start, end } of ranges) {
+        for (let i = start; i < end; i += 2) {
+          const slot = list[i]!;
+          if (labels[slot]! < 0) continue;
+          const tf = list[i + 1]!;
+          const s = (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.#lengths[slot]!) / avgLength));
+          scores.set(slot, (scores.get(slot) ?? 0) + s);
+        }
       }
     }
     return scores;
@@ -176,8 +229,7 @@ export class LexicalIndex {
         for (const term of item.terms) {
           if (out.has(term)) continue;
           const slots = new Set<number>();
-          const list = this.#postings.get(term);
-          if (list) for (let i = 0; i < list.length; i += 2) slots.add(list[i]!);
+          for (const { list, start, end } of this.#postingsOf(term)) for (let i = start; i < end; i += 2) slots.add(list[i]!);
           out.set(term, slots);
         }
       }
@@ -190,133 +242,183 @@ export class LexicalIndex {
     if (!item.terms.every((t) => contains.get(t)?.has(slot))) return false;
     if (item.terms.length === 1) return true;
     const want = item.terms.map(termHash);
-    const seq = this.#sequences[slot]!;
-    outer: for (let i = 0; i + want.length <= seq.length; i++) {
+    const seq = this.#sequenceData;
+    const from = this.#sequenceStart[slot]!;
+    const to = from + this.#lengths[slot]!;
+    outer: for (let i = from; i + want.length <= to; i++) {
       for (let j = 0; j < want.length; j++) if (seq[i + j] !== want[j]) continue outer;
       return true;
     }
     return false;
   }
 
-  *#liveSlots(): Generator<number> {
-    for (const slot of this.#slotOf.values()) yield slot;
+  /** Appends a live slot with its hashed term sequence; grows the arrays (a loaded index's are exactly full) as needed. */
+  #appendSlot(label: number, ts: readonly string[]): number {
+    if (this.#slotCount === this.#labels.length) {
+      const capacity = Math.max(64, this.#labels.length * 2);
+      this.#labels = grown(this.#labels, capacity, (c) => new Float64Array(c));
+      this.#lengths = grown(this.#lengths, capacity, (c) => new Uint32Array(c));
+      this.#sequenceStart = grown(this.#sequenceStart, capacity, (c) => new Uint32Array(c));
+    }
+    if (this.#sequenceUsed + ts.length > this.#sequenceData.length) {
+      this.#sequenceData = grown(this.#sequenceData, Math.max(1024, this.#sequenceUsed + ts.length, this.#sequenceData.length * 2), (c) => new Uint32Array(c));
+    }
+    const slot = this.#slotCount++;
+    this.#labels[slot] = label;
+    this.#lengths[slot] = ts.length;
+    this.#sequenceStart[slot] = this.#sequenceUsed;
+    for (const t of ts) this.#sequenceData[this.#sequenceUsed++] = termHash(t);
+    this.#slotOf.set(label, slot);
+    this.#totalLength += ts.length;
+    return slot;
   }
 
-  /** A compact binary form (labels, lengths, vocabulary, postings); integrity is the artifact store's seal. */
-  serialize(): Uint8Array {
-    this.#compact();
-    const vocabulary = [...this.#postings.keys()];
-    const vocabBytes = new TextEncoder().encode(vocabulary.join('\n'));
-    const n = this.#labels.length;
-    const size = HEADER_BYTES + n * 8 + n * 4 + vocabulary.length * 4 + this.#postingEntries * 8 + this.#totalLength * 4 + vocabBytes.length;
-    const out = new Uint8Array(size);
-    const view = new DataView(out.buffer);
-    view.setUint32(0, MAGIC, true);
-    view.setUint32(4, FORMAT_VERSION, true);
-    view.setFloat64(8, this.generation, true);
-    view.setUint32(16, n, true);
-    view.setUint32(20, vocabulary.length, true);
-    view.setUint32(24, this.#postingEntries, true);
-    view.setUint32(28, vocabBytes.length, true);
-    let at = HEADER_BYTES;
-    const u32 = (v: number) => {
-      view.setUint32(at, v, true);
-      at += 4;
+  /** Drops dead slots (renumbering the live ones) and folds the overlay into freshly packed arrays. */
+  #pack(): void {
+    if (this.#dead === 0 && this.#overlayEntries === 0 && this.#slotCount === this.#labels.length) return;
+    const oldLabels = this.#labels;
+    const live = this.#slotOf.size;
+    const newSlot = new Int32Array(this.#slotCount).fill(-1);
+    const labels = new Float64Array(live);
+    const lengths = new Uint32Array(live);
+    const sequenceStart = new Uint32Array(live);
+    const sequenceData = new Uint32Array(this.#totalLength);
+    let next = 0;
+    let used = 0;
+    for (let slot = 0; slot < this.#slotCount; slot++) {
+      const label = oldLabels[slot]!;
+      if (label < 0) continue;
+      const len = this.#lengths[slot]!;
+      const from = this.#sequenceStart[slot]!;
+      newSlot[slot] = next;
+      labels[next] = label;
+      lengths[next] = len;
+      sequenceStart[next] = used;
+      sequenceData.set(this.#sequenceData.subarray(from, from + len), used);
+      used += len;
+      this.#slotOf.set(label, next);
+      next++;
+    }
+
+    // Terms: the packed ones in id order, then the overlay's new ones; a term left without live postings is dropped.
+    const base = this.#terms;
+    const extraOfBase = new Map<number, number[]>();
+    const fresh: Array<{ bytes: Uint8Array; list: number[] }> = [];
+    for (const [term, list] of this.#overlay) {
+      const bytes = termBytes(term);
+      const id = base.idOfBytes(bytes);
+      if (id >= 0) extraOfBase.set(id, list);
+      else fresh.push({ bytes, list });
+    }
+    const livePairs = (list: ArrayLike<number>, start: number, end: number) => {
+      let c = 0;
+      for (let i = start; i < end; i += 2) if (newSlot[list[i]!]! >= 0) c++;
+      return c;
     };
-    for (const l of this.#labels) {
-      view.setFloat64(at, l, true);
-      at += 8;
+    const termTotal = base.count + fresh.length;
+    const counts = new Uint32Array(termTotal);
+    let vocabularyBytes = 0;
+    let pairs = 0;
+    let kept = 0;
+    for (let t = 0; t < termTotal; t++) {
+      const c =
+        t < base.count
+          ? livePairs(this.#postings, this.#postingStart[t]!, this.#postingStart[t + 1]!) + livePairs(extraOfBase.get(t) ?? [], 0, extraOfBase.get(t)?.length ?? 0)
+          : livePairs(fresh[t - base.count]!.list, 0, fresh[t - base.count]!.list.length);
+      counts[t] = c;
+      if (c === 0) continue;
+      kept++;
+      pairs += c;
+      vocabularyBytes += t < base.count ? base.bytesOf(t).length : fresh[t - base.count]!.bytes.length;
     }
-    for (const l of this.#lengths) u32(l);
-    for (const term of vocabulary) u32(this.#postings.get(term)!.length / 2);
-    for (const term of vocabulary) for (const v of this.#postings.get(term)!) u32(v);
-    for (const seq of this.#sequences) for (const h of seq) u32(h);
-    out.set(vocabBytes, at);
-    return out;
-  }
-
-  /** Restores `serialize()` output; throws on anything malformed. */
-  static load(bytes: Uint8Array): LexicalIndex {
-    if (bytes.length < HEADER_BYTES) throw new Error('lexical index: too short');
-    const copy = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
-    const view = new DataView(copy.buffer, copy.byteOffset, copy.length);
-    if (view.getUint32(0, true) !== MAGIC || view.getUint32(4, true) !== FORMAT_VERSION) throw new Error('lexical index: bad magic or version');
-    const n = view.getUint32(16, true);
-    const termCount = view.getUint32(20, true);
-    const entries = view.getUint32(24, true);
-    const vocabLength = view.getUint32(28, true);
-    if (copy.length < HEADER_BYTES + n * 12) throw new Error('lexical index: length mismatch');
-    const index = new LexicalIndex(view.getFloat64(8, true));
-    let at = HEADER_BYTES;
-    for (let i = 0; i < n; i++, at += 8) {
-      const label = view.getFloat64(at, true);
-      index.#labels.push(label);
-      index.#slotOf.set(label, i);
-    }
-    for (let i = 0; i < n; i++, at += 4) {
-      const len = view.getUint32(at, true);
-      index.#lengths.push(len);
-      index.#totalLength += len;
-    }
-    if (HEADER_BYTES + n * 12 + termCount * 4 + entries * 8 + index.#totalLength * 4 + vocabLength !== copy.length) throw new Error('lexical index: length mismatch');
-    const counts = new Uint32Array(termCount);
-    for (let i = 0; i < termCount; i++, at += 4) counts[i] = view.getUint32(at, true);
-    const postingsAt = at;
-    at += entries * 8;
-    const sequencesAt = at;
-    at += index.#totalLength * 4;
-    const vocabulary = termCount === 0 ? [] : new TextDecoder().decode(copy.subarray(at, at + vocabLength)).split('\n');
-    if (vocabulary.length !== termCount) throw new Error('lexical index: vocabulary mismatch');
-    const flat = new Uint32Array(copy.buffer.slice(copy.byteOffset + postingsAt, copy.byteOffset + postingsAt + entries * 8));
-    let p = 0;
-    vocabulary.forEach((term, i) => {
-      const len = counts[i]! * 2;
-      const list = flat.subarray(p, p + len);
-      for (let j = 0; j < len; j += 2) if (list[j]! >= n) throw new Error('lexical index: posting out of range');
-      index.#postings.set(term, list);
-      p += len;
-    });
-    if (p !== entries * 2) throw new Error('lexical index: postings mismatch');
-    const sequences = new Uint32Array(copy.buffer.slice(copy.byteOffset + sequencesAt, copy.byteOffset + sequencesAt + index.#totalLength * 4));
-    let q = 0;
-    for (const len of index.#lengths) {
-      index.#sequences.push(sequences.subarray(q, q + len));
-      q += len;
-    }
-    index.#postingEntries = entries;
-    return index;
-  }
-
-  /** Drops dead slots and renumbers the live ones. */
-  #compact(): void {
-    if (this.#dead === 0) return;
-    const newSlot = new Int32Array(this.#labels.length).fill(-1);
-    const labels: number[] = [];
-    const lengths: number[] = [];
-    const sequences: Uint32Array[] = [];
-    this.#labels.forEach((label, slot) => {
-      if (label < 0) return;
-      newSlot[slot] = labels.length;
-      this.#slotOf.set(label, labels.length);
-      labels.push(label);
-      lengths.push(this.#lengths[slot]!);
-      sequences.push(this.#sequences[slot]!);
-    });
-    let entries = 0;
-    for (const [term, list] of this.#postings) {
-      const kept: number[] = [];
-      for (let i = 0; i < list.length; i += 2) {
+    const vocabulary = new Uint8Array(vocabularyBytes);
+    const offsets = new Uint32Array(kept + 1);
+    const postingStart = new Uint32Array(kept + 1);
+    const postings = new Uint32Array(pairs * 2);
+    let id = 0;
+    let at = 0;
+    const copyLive = (list: ArrayLike<number>, start: number, end: number) => {
+      for (let i = start; i < end; i += 2) {
         const s = newSlot[list[i]!]!;
-        if (s >= 0) kept.push(s, list[i + 1]!);
+        if (s < 0) continue;
+        postings[at++] = s;
+        postings[at++] = list[i + 1]!;
       }
-      if (kept.length === 0) this.#postings.delete(term);
-      else this.#postings.set(term, kept);
-      entries += kept.length / 2;
+    };
+    for (let t = 0; t < termTotal; t++) {
+      if (counts[t] === 0) continue;
+      const bytes = t < base.count ? base.bytesOf(t) : fresh[t - base.count]!.bytes;
+      vocabulary.set(bytes, offsets[id]!);
+      offsets[id + 1] = offsets[id]! + bytes.length;
+      postingStart[id] = at;
+      if (t < base.count) {
+        copyLive(this.#postings, this.#postingStart[t]!, this.#postingStart[t + 1]!);
+        const extra = extraOfBase.get(t);
+        if (extra) copyLive(extra, 0, extra.length);
+      } else {
+        const list = fresh[t - base.count]!.list;
+        copyLive(list, 0, list.length);
+      }
+      id++;
     }
+    postingStart[kept] = at;
+
     this.#labels = labels;
     this.#lengths = lengths;
-    this.#sequences = sequences;
-    this.#postingEntries = entries;
+    this.#sequenceStart = sequenceStart;
+    this.#sequenceData = sequenceData;
+    this.#sequenceUsed = used;
+    this.#slotCount = live;
     this.#dead = 0;
+    this.#terms = TermTable.fromBytes(vocabulary, offsets);
+    this.#postingStart = postingStart;
+    this.#postings = postings;
+    this.#overlay = new Map();
+    this.#overlayEntries = 0;
+  }
+
+  /** The persisted form (see `lexical-index-format.ts`); integrity is the artifact store's seal. */
+  serialize(): Uint8Array {
+    this.#pack();
+    return encodeLexicalIndex({
+      generation: this.generation,
+      labels: this.#labels,
+      lengths: this.#lengths,
+      sequences: this.#sequenceData.subarray(0, this.#sequenceUsed),
+      terms: this.#terms,
+      postingStart: this.#postingStart,
+      postings: this.#postings,
+    });
+  }
+
+  /** Restores `serialize()` output as views on `bytes` (which the index then owns); throws on anything malformed. */
+  static load(bytes: Uint8Array): LexicalIndex {
+    return LexicalIndex.#fromPacked(decodeLexicalIndex(bytes));
+  }
+
+  static #fromPacked(packed: PackedLexicalIndex): LexicalIndex {
+    const index = new LexicalIndex(packed.generation);
+    const n = packed.labels.length;
+    const sequenceStart = new Uint32Array(n);
+    let total = 0;
+    for (let slot = 0; slot < n; slot++) {
+      const label = packed.labels[slot]!;
+      if (!Number.isSafeInteger(label) || label < 0 || index.#slotOf.has(label)) throw new Error('lexical index: bad or repeated label');
+      index.#slotOf.set(label, slot);
+      sequenceStart[slot] = total;
+      total += packed.lengths[slot]!;
+    }
+    if (total !== packed.sequences.length) throw new Error('lexical index: sequence length mismatch');
+    index.#labels = packed.labels;
+    index.#lengths = packed.lengths;
+    index.#sequenceStart = sequenceStart;
+    index.#sequenceData = packed.sequences;
+    index.#sequenceUsed = total;
+    index.#slotCount = n;
+    index.#totalLength = total;
+    index.#terms = packed.terms;
+    index.#postingStart = packed.postingStart;
+    index.#postings = packed.postings;
+    return index;
   }
 }

@@ -59,12 +59,49 @@ describe('LexicalIndex', () => {
     assert.equal(loaded.search('gamma', 1)[0]?.id, 500);
   });
 
+  it('ranks the same however it got its contents: built at once, written piece by piece across packs, or loaded and edited', () => {
+    const vocabulary = Array.from({ length: 400 }, (_, i) => `word${i.toString(36)}`);
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const text = () => Array.from({ length: 20 + Math.floor(random() * 60) }, () => vocabulary[Math.floor(random() ** 2 * vocabulary.length)]).join(' ');
+    const contents = new Map<number, string>();
+    const incremental = new LexicalIndex(1);
+    // Batches large enough to fold the overlay into the packed arrays several times, with replacements and removals between.
+    for (let batch = 0; batch < 8; batch++) {
+      const labels = Array.from({ length: 150 }, (_, i) => (batch * 100 + i) % 900);
+      const texts = labels.map(text);
+      incremental.add(labels, texts);
+      for (const [i, l] of labels.entries()) contents.set(l, texts[i]!);
+      const removed = [...contents.keys()].filter(() => random() < 0.1);
+      incremental.remove(removed);
+      for (const l of removed) contents.delete(l);
+    }
+    const loaded = LexicalIndex.load(incremental.serialize());
+    loaded.add([5000], ['word1 word2 word3']);
+    loaded.remove([5000]);
+    const fresh = LexicalIndex.build(1, [...contents.keys()], [...contents.values()]);
+    assert.equal(incremental.size, contents.size);
+    for (let q = 0; q < 50; q++) {
+      const query = q % 5 === 0 ? `"${vocabulary[q]} ${vocabulary[q + 1]}" ${vocabulary[q * 3]} -${vocabulary[q * 2]}` : text().split(' ').slice(0, 4).join(' ');
+      const want = fresh.search(query, 20);
+      assert.deepEqual(incremental.search(query, 20), want, query);
+      assert.deepEqual(loaded.search(query, 20), want, query);
+    }
+  });
+
   it('rejects damaged bytes', () => {
     const bytes = LexicalIndex.build(1, [1, 2], ['one thing', 'two things']).serialize();
     assert.throws(() => LexicalIndex.load(bytes.subarray(0, bytes.length - 3)), /length/);
     const bad = bytes.slice();
     bad[0] = 0;
     assert.throws(() => LexicalIndex.load(bad), /magic/);
+    // An older format is refused (the caller rebuilds it from Postgres).
+    const old = bytes.slice();
+    old[4] = 2;
+    assert.throws(() => LexicalIndex.load(old), /format version 2/);
   });
 
   it('recognises web-search operators', () => {
