@@ -21,6 +21,7 @@ export function objectiveConfig(name: ObjectiveName, overrides: Partial<Objectiv
 
 /** The link family: how margins map to outputs. */
 export type LinkKind = 'identity' | 'log' | 'logit';
+export const LINK_KINDS: readonly LinkKind[] = ['identity', 'log', 'logit'];
 
 /** Which link an objective uses. */
 export function linkOf(name: ObjectiveName): LinkKind {

@@ -10,7 +10,7 @@ import { errors } from '../errors.js';
 import type { InvalidationBus } from '../serving/invalidation-bus.js';
 import { artifactKey, isSafeKeySegment } from '../storage/artifact-key.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
-import { writeVerifiedArtifact } from './artifact-publish.js';
+import { deleteModelArtifact, writeVerifiedArtifact } from './artifact-publish.js';
 import { type ModelVersionInfo, type ModelVersionRow, type PublishInput, versionFromRow } from './model-version.js';
 
 /** The alias predict serves; the first version of a model gets it automatically. */
@@ -107,7 +107,7 @@ export class ModelRegistry {
     });
     if (outcome === null) {
       // The same job was published concurrently (a retried job whose first run was still alive).
-      await this.artifacts.delete(key).catch(() => false);
+      await deleteModelArtifact(this.artifacts, key).catch(() => false);
       const existing = await this.versionForJob(tenantId, input.jobId!);
       if (!existing) throw errors.conflict(`job '${input.jobId}' was published concurrently and then removed`);
       return existing;
@@ -199,7 +199,7 @@ export class ModelRegistry {
       }
       return { key: row.artifact_key, moved: pointing.rows.map((r) => r.alias) };
     });
-    await this.artifacts.delete(key);
+    await deleteModelArtifact(this.artifacts, key);
     await this.bus.publish({ type: 'model-version', tenantId, model: name, version: String(version) });
     for (const alias of moved) await this.bus.publish({ type: 'alias-changed', tenantId, model: name, alias });
   }
@@ -212,7 +212,7 @@ export class ModelRegistry {
       if (gone.rowCount === 0) throw errors.notFound('model', name);
       return res.rows.map((r) => r.artifact_key);
     });
-    for (const key of keys) await this.artifacts.delete(key);
+    for (const key of keys) await deleteModelArtifact(this.artifacts, key);
     await this.bus.publish({ type: 'model-version', tenantId, model: name });
     await this.bus.publish({ type: 'alias-changed', tenantId, model: name, alias: PRODUCTION_ALIAS });
     return { versions: keys.length };

@@ -9,6 +9,7 @@ import { runTrainingJob } from '../../../src/models/model-trainer.js';
 import type { TrainRequest } from '../../../src/models/train-request.js';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../../support/test-platform.js';
 import { trainAndWait, until, uploadDemand, waitForJob } from './model-test-support.js';
+import { compiledLayoutKey } from '../../../src/models/artifact-publish.js';
 
 const SLOW: TrainRequest = {
   name: 'slow',
@@ -138,6 +139,7 @@ describe('a worker that dies mid-job', () => {
     const model = (await t.call(a.key, 'GET', '/v1/models/slow')).json();
     assert.equal(model.versions.length, 1, 'published once');
     assert.equal(model.versions[0].jobId, job.id);
-    assert.deepEqual(await t.platform.artifacts.list(`tenants/${a.id}/models/slow/`), [`tenants/${a.id}/models/slow/1/model.tml`], 'no stray artifact');
+    const kept = `tenants/${a.id}/models/slow/1/model.tml`;
+    assert.deepEqual(await t.platform.artifacts.list(`tenants/${a.id}/models/slow/`), [kept, compiledLayoutKey(kept)], 'no stray artifact');
   });
 });

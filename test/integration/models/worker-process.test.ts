@@ -16,6 +16,7 @@ import { runTrainingJob } from '../../../src/models/model-trainer.js';
 import { testMode } from '../../support/test-database.js';
 import { startTestPlatform, TEST_ADMIN_KEY, type TestPlatform, type TestTenant } from '../../support/test-platform.js';
 import { until, uploadDemand, waitForJob } from './model-test-support.js';
+import { compiledLayoutKey } from '../../../src/models/artifact-publish.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/tenantml.mjs', import.meta.url));
 const TRAIN = {
@@ -76,7 +77,8 @@ async function assertPublishedOnce(jobId: string): Promise<void> {
   assert.equal(model.versions.length, 1, 'exactly one version');
   assert.equal(model.versions[0].jobId, jobId);
   // Both attempts may have reserved a version number; only the winner's artifact remains.
-  assert.deepEqual(await t.platform.artifacts.list(`tenants/${a.id}/models/survivor/`), [model.versions[0].artifact.key], 'no stray artifact');
+  const kept = model.versions[0].artifact.key;
+  assert.deepEqual(await t.platform.artifacts.list(`tenants/${a.id}/models/survivor/`), [kept, compiledLayoutKey(kept)], 'no stray artifact');
   const p = await t.call(a.key, 'POST', '/v1/models/survivor/predict', { rows: [{ store: 's1', product: 'p1' }] });
   assert.equal(p.statusCode, 200, p.body);
 }

@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { compilePredictor, type GbdtModel, serializeModel } from '../../../src/gbdt/index.js';
+import { compiledLayoutKey } from '../../../src/models/artifact-publish.js';
 import { createArtifactStore, createRawArtifactStore } from '../../../src/storage/artifact-store.js';
+import { until } from '../models/model-test-support.js';
 import { publishModel, tinyModel } from '../../support/serving-models.js';
 import { startTestS3Server, type TestS3Server } from '../../support/s3-server.js';
 import { REDIS_URL } from '../../support/test-database.js';
@@ -144,11 +146,26 @@ for (const backend of backends) {
       const who = await t.createTenant(`corrupt-${backend.name}`);
       const raw = createRawArtifactStore(t.platform.config.artifactStore);
       const sealed = createArtifactStore(t.platform.config.artifactStore);
-      try {
-        const corrupt = await publishModel(t.platform, who.id, 'corrupt', tinyModel(5, 1));
-        const bytes = (await raw.get(corrupt.artifact.key))!;
+      const damage = async (key: string) => {
+        const bytes = (await raw.get(key))!;
         bytes[bytes.length - 10] = (bytes[bytes.length - 10]! + 1) % 256;
-        await raw.put(corrupt.artifact.key, bytes);
+        await raw.put(key, bytes);
+      };
+      try {
+        // A damaged compiled layout alone costs nothing but time: the artifact is compiled, served, and the layout rewritten.
+        const layoutOnly = await publishModel(t.platform, who.id, 'layout-only', tinyModel(5, 1));
+        const goodLayout = await raw.get(compiledLayoutKey(layoutOnly.artifact.key));
+        assert.ok(goodLayout, 'the compiled layout is published next to the artifact');
+        await damage(compiledLayoutKey(layoutOnly.artifact.key));
+        const served = await predict('layout-only', who);
+        assert.equal(served.statusCode, 200);
+        assert.deepEqual(served.json().predictions, [Math.fround(compilePredictor(tinyModel(5, 1)).predictRow(ROW))]);
+        await until('the layout to be rewritten', 10_000, async () => Buffer.from((await raw.get(compiledLayoutKey(layoutOnly.artifact.key)))!).equals(Buffer.from(goodLayout)));
+
+        // The stored model damaged (artifact and layout): a clear error.
+        const corrupt = await publishModel(t.platform, who.id, 'corrupt', tinyModel(5, 1));
+        await damage(corrupt.artifact.key);
+        await damage(compiledLayoutKey(corrupt.artifact.key));
         const res = await predict('corrupt', who);
         assert.equal(res.statusCode, 500);
         assert.match(res.json().error.message, /corrupt/);
@@ -157,12 +174,14 @@ for (const backend of backends) {
         // Intact envelope, but not the bytes the registry published: refused by the digest check.
         const replaced = await publishModel(t.platform, who.id, 'replaced', tinyModel(5, 1));
         await sealed.put(replaced.artifact.key, serializeModel(tinyModel(5, 2)));
+        await raw.delete(compiledLayoutKey(replaced.artifact.key));
         const res2 = await predict('replaced', who);
         assert.equal(res2.statusCode, 500);
         assert.match(res2.json().error.message, /does not match its registered digest/);
 
         const missing = await publishModel(t.platform, who.id, 'missing', tinyModel(5, 1));
         await raw.delete(missing.artifact.key);
+        await raw.delete(compiledLayoutKey(missing.artifact.key));
         const res3 = await predict('missing', who);
         assert.equal(res3.statusCode, 404);
         assert.match(res3.json().error.message, /missing@1/);
@@ -171,7 +190,7 @@ for (const backend of backends) {
         await raw.put(corrupt.artifact.key, (await raw.get(replaced.artifact.key)) ?? new Uint8Array());
         const stats = t.platform.serving.cache.stats().tenants[who.id]!;
         assert.equal(stats.loadFailures, 3);
-        assert.equal(stats.residentEntries, 0);
+        assert.equal(stats.residentEntries, 1, 'only the model whose layout alone was damaged');
       } finally {
         await raw.close();
         await sealed.close();
