@@ -18,6 +18,7 @@
  *   npm run bench -- serving [--tenants 500] [--trees 100] [--seconds 8] [--connections 16] [--load-threads 2]
  */
 import { spawn } from 'node:child_process';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,11 @@ for (let i = 0; i < TENANTS; i++) {
 }
 
 const app = await buildApp(platform, { logger: false });
+const serverMs: number[] = [];
+app.addHook('onResponse', (_request, reply, done) => {
+  serverMs.push(reply.elapsedTime);
+  done();
+});
 const origin = await app.listen({ port: 0, host: '127.0.0.1' });
 const hello = Fastify({ logger: false });
 hello.get('/hello', async () => ({ hello: 'world' }));
@@ -171,7 +177,18 @@ for (let attempt = 0; attempt < 3; attempt++) {
 const sustainable = Math.min(offered, check?.rps ?? offered);
 const rate = Math.floor(0.8 * sustainable);
 progress(`Zipf: open loop at 80% of the maximum (${rate} req/s)`);
+// What the server's event loop went through meanwhile: its delay, and the garbage collector's pauses.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+const gcPauses: number[] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+loopDelay.enable();
+serverMs.length = 0;
 const loaded = await measure({ origin, targets: zipfTargets, weights: zipfWeights, connections: CONNECTIONS * 4, durationMs: SECONDS * 1000, rate, seed: 13 });
+loopDelay.disable();
+gcObserver.disconnect();
 
 const snapshot = platform.serving.cache.snapshot();
 await app.close();
@@ -202,7 +219,17 @@ printResult({
   hot: { ...summary(hot.result), hitRate: hitRate(hot.events), loads: hot.events.loadMs.length, evictions: hot.events.evictions, notAdmitted: hot.events.notAdmitted, ratioToCeiling: round(hot.result.rps / ceiling.rps), ratioToGetCeiling: round(hot.result.rps / ceilingGet.rps) },
   zipfMax: { ...summary(zipf.result), hitRate: hitRate(zipf.events), evictions: zipf.events.evictions, notAdmitted: zipf.events.notAdmitted, ratioToCeiling: round(zipf.result.rps / ceiling.rps) },
   zipfSustainable: { checks, sustainableRps: round(sustainable, 0) },
-  zipfAt80Percent: { targetRps: rate, ...summary(loaded.result), hitRate: hitRate(loaded.events) },
+  zipfAt80Percent: {
+    targetRps: rate,
+    ...summary(loaded.result),
+    hitRate: hitRate(loaded.events),
+    serverSideMs: (() => {
+      const sorted = [...serverMs].sort((a, b) => a - b);
+      return { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? Number.NaN) };
+    })(),
+    serverEventLoopDelayMs: { p50: round(loopDelay.percentile(50) / 1e6), p99: round(loopDelay.percentile(99) / 1e6), max: round(loopDelay.max / 1e6) },
+    serverGcPauses: { count: gcPauses.length, totalMs: round(gcPauses.reduce((a, b) => a + b, 0)), maxMs: round(Math.max(0, ...gcPauses)) },
+  },
   coldLoads: { count: coldSorted.length, p50Ms: round(percentile(coldSorted, 50)), p99Ms: round(percentile(coldSorted, 99)), maxMs: round(coldSorted.at(-1) ?? Number.NaN) },
   targets: {
     hotRatioAtLeast: 0.6,
