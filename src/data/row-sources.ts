@@ -144,9 +144,23 @@ export function mediaTypeOf(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
+/** The row formats a body can stream in. */
+export type StreamedFormat = 'csv' | 'ndjson';
+
+/** The streamed format of a media type; null for any other type. */
+export function streamedFormatOf(type: string): StreamedFormat | null {
+  if (type === 'text/csv') return 'csv';
+  if (type === 'application/x-ndjson') return 'ndjson';
+  return null;
+}
+
+/** A streamed body of a known format as rows. */
+export function formatRowSource(format: StreamedFormat, body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number): RowSource {
+  return format === 'csv' ? csvSource(body, maxBytes) : ndjsonSource(body, maxBytes);
+}
+
 /** A streamed body as rows, by media type: CSV or NDJSON; null for any other type. */
 export function streamedRowSource(type: string, body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number): RowSource | null {
-  if (type === 'text/csv') return csvSource(body, maxBytes);
-  if (type === 'application/x-ndjson') return ndjsonSource(body, maxBytes);
-  return null;
+  const format = streamedFormatOf(type);
+  return format === null ? null : formatRowSource(format, body, maxBytes);
 }

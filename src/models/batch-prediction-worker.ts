@@ -1,0 +1,12 @@
+/**
+ * Worker-thread entry of the batch-prediction pool (loaded by piscina): one
+ * task is one streamed batch, driven over the MessagePort it brings.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { BatchJob, BatchSessionSummary } from './batch-protocol.js';
+import { type BatchPort, runBatchSession } from './batch-session.js';
+
+/** Runs one batch session until the event loop closes or cancels it. */
+export default function runBatchInWorker(task: { job: BatchJob; port: MessagePort }): Promise<BatchSessionSummary> {
+  return runBatchSession(task.job, task.port as unknown as BatchPort);
+}
