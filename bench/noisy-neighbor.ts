@@ -9,7 +9,10 @@
  *   npm run bench -- noisy-neighbor --route datasets    rate-limit half only, on GET /v1/datasets
  *
  * The two phases alternate for --rounds rounds (default 3), so drift of the
- * noisy machine hits both alike; percentiles pool all rounds of a phase.
+ * noisy machine hits both alike; percentiles pool all rounds of a phase. The
+ * batch goes with the first flood, and that phase lasts until the batch's
+ * answer has been read (at least --seconds), so every part of the batch —
+ * upload, parsing, prediction, the answer — runs under B's measured load.
  *
  * Options: --seconds (per phase, default 5), --a-rate (A's requests/s limit,
  * default 50), --b-rate (B's steady requests/s, default 25), --flood (multiple
@@ -88,15 +91,20 @@ async function publishModel(key: string): Promise<void> {
   if (res.status >= 300) throw new Error(`publishing the model: ${res.status} ${res.text}`);
 }
 
-/** Sends `send()` at `rate` per second for `ms`, open loop; resolves with every outcome. */
-async function steady(rate: number, ms: number, send: () => Promise<number>): Promise<{ latencies: number[]; statuses: number[]; spanMs: number }> {
+/** Sends `send()` at `rate` per second for `ms` — and on while `busy()` — open loop; resolves with every outcome. */
+async function steady(
+  rate: number,
+  ms: number,
+  send: () => Promise<number>,
+  busy: () => boolean = () => false,
+): Promise<{ latencies: number[]; statuses: number[]; spanMs: number }> {
   const latencies: number[] = [];
   const statuses: number[] = [];
   const pending: Promise<void>[] = [];
   const start = performance.now();
   const total = Math.round((rate * ms) / 1000);
   let last = start;
-  for (let i = 0; i < total; i++) {
+  for (let i = 0; i < total || busy(); i++) {
     const wait = start + (i * 1000) / rate - performance.now();
     // Always yield, so one generator running late cannot starve the other's responses.
     await (wait > 1 ? sleep(wait) : new Promise<void>((resolve) => setImmediate(resolve)));
@@ -157,6 +165,7 @@ try {
   const underFlood = { latencies: [] as number[], statuses: [] as number[] };
   const flood = { statuses: [] as number[], spanMs: 0, admittedAfterBurst: 0 };
   const roundRatios: number[] = [];
+  const floodSeconds: number[] = [];
   let batchResult: { status: number; ms: number } | undefined;
   for (let round = 1; round <= rounds; round++) {
     progress(`round ${round}/${rounds}: B alone at ${bRate}/s for ${seconds}s`);
@@ -164,9 +173,11 @@ try {
     const withBatch = mode === 'predict' && round === 1;
     progress(`round ${round}/${rounds}: A floods at ${floodMultiple}× its ${aRate}/s limit${withBatch ? ` plus a ${batchRows}-row batch` : ''}, B at ${bRate}/s`);
     let batch: Promise<{ status: number; ms: number }> | undefined;
+    let batchRunning = false;
     if (withBatch) {
       // The streamed form: JSON bodies are capped (parsing one blocks the loop), CSV is parsed as it arrives.
       const startedAt = performance.now();
+      batchRunning = true;
       batch = fetch(`${base}/v1/models/demand/predict`, { method: 'POST', headers: { authorization: `Bearer ${aKey}`, 'content-type': 'text/csv' }, body: csv })
         .then(async (res) => {
           // Read chunk by chunk (parsing ~10 MB here at once would stall this process's load generators and skew B's latencies).
@@ -181,9 +192,15 @@ try {
           // One comma between predictions, one before "model", two inside it.
           else if (commas - 3 !== batchRows - 1) progress(`batch: expected ${batchRows} predictions, counted ${commas - 2}`);
           return { status: res.status, ms: performance.now() - startedAt };
-        });
+        })
+        .finally(() => (batchRunning = false));
     }
-    const [noisy, a] = await Promise.all([steady(bRate, seconds * 1000, bRequest), steady(aRate * floodMultiple, seconds * 1000, aRequest)]);
+    const whileBatch = () => batchRunning;
+    const [noisy, a] = await Promise.all([
+      steady(bRate, seconds * 1000, bRequest, whileBatch),
+      steady(aRate * floodMultiple, seconds * 1000, aRequest, whileBatch),
+    ]);
+    floodSeconds.push(Math.round(noisy.spanMs / 100) / 10);
     if (batch) batchResult = await batch;
     alone.latencies.push(...quiet.latencies);
     alone.statuses.push(...quiet.statuses);
@@ -215,6 +232,7 @@ try {
       p99Ratio: round(bFlood.p99Ms / bAlone.p99Ms),
       p50Ratio: round(bFlood.p50Ms / bAlone.p50Ms),
       p99RatioPerRound: roundRatios.map((r) => round(r)),
+      floodSecondsPerRound: floodSeconds,
       p99RatioMedianOfRounds: round(median(roundRatios)),
       errors: bErrors,
     },

@@ -5,6 +5,7 @@
  * (charged per predicted row or forecast step) and the fair scheduler; the
  * model is pinned in the cache only while its rows are computed.
  */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { DatasetService } from '../data/dataset-service.js';
 import { formatRowSource, type StreamedFormat } from '../data/row-sources.js';
 import { errors } from '../errors.js';
@@ -118,14 +119,14 @@ export class PredictionService {
     target: ServingTarget,
     rows: StreamedRows,
     signal: AbortSignal | undefined,
-  ): Promise<Array<string | Uint8Array>> {
+  ): Promise<AsyncIterable<string | Uint8Array>> {
     const session = pool.open({ format: rows.format, target, maxBytes: rows.maxBytes, ...(signal ? { signal } : {}) });
     try {
       const count = await session.encode(rows.body);
       signal?.throwIfAborted();
       const slice = async (start: number, end: number) => [await session.predict(start, end)];
       const parts = this.limits ? await runPrediction(this.limits, { tenant, rows: count, ...(signal ? { signal } : {}) }, slice) : await slice(0, count);
-      return [PREDICTIONS_HEAD, ...parts, predictionsTail(servedBy(target.name, target))];
+      return paced([PREDICTIONS_HEAD, ...parts, predictionsTail(servedBy(target.name, target))]);
     } finally {
       session.close();
     }
@@ -187,6 +188,20 @@ export class PredictionService {
     const wanted = seriesKeyText(key);
     const series = groupSeries(ds.columns, rows, seriesKeys, dateColumn, targetColumn).find((s) => s.keyText === wanted);
     return { times: series?.times ?? [], values: series?.values ?? [] };
+  }
+}
+
+/**
+ * The answer's pieces one per event-loop turn: handing a million predictions' text
+ * (~18 MB) to the socket at once is hundreds of milliseconds of writes in one turn.
+ * Each piece is dropped once sent.
+ */
+async function* paced(pieces: Array<string | Uint8Array>): AsyncIterable<string | Uint8Array> {
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i]!;
+    pieces[i] = '';
+    yield piece;
+    if (i + 1 < pieces.length) await yieldToLoop();
   }
 }
 
