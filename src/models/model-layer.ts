@@ -11,7 +11,7 @@ import type { ArtifactStore } from '../storage/artifact-store.js';
 import type { TenantPurge } from '../tenancy/tenant-purge.js';
 import type { TenantService } from '../tenancy/tenant-service.js';
 import { sha256Hex } from './artifact-publish.js';
-import { createBatchPredictionPool } from './batch-prediction-pool.js';
+import { type BatchPredictionPool, createBatchPredictionPool } from './batch-prediction-pool.js';
 import { GlobalModelService } from './global-model-service.js';
 import { GlobalModelStore, type GlobalMember } from './global-model-store.js';
 import { TrainingJobQueue } from './job-queue.js';
@@ -68,6 +68,8 @@ export interface ModelLayer {
   runner: JobRunner | null;
   loader: ModelLoader;
   predictions: PredictionService;
+  /** The threads streamed batches run on (absent when `batchPredictThreads` is 0). */
+  batches: BatchPredictionPool | undefined;
   global: GlobalModelService;
   pool: TrainingPool;
   /** A model with versions, aliases, policy, and the global model of the same name as seen by this tenant. */
@@ -115,6 +117,7 @@ export function createModelLayer(deps: ModelLayerDeps, config: ModelLayerConfig)
     runner,
     loader,
     predictions,
+    batches,
     global,
     pool,
     async describe(tenantId, name) {
