@@ -9,7 +9,13 @@
  *   npm run bench -- noisy-neighbor --route datasets    rate-limit half only, on GET /v1/datasets
  *
  * The two phases alternate for --rounds rounds (default 3), so drift of the
- * noisy machine hits both alike; percentiles pool all rounds of a phase.
+ * noisy machine hits both alike; percentiles pool all rounds of a phase. The
+ * batch goes with the first flood, and that phase lasts until the batch's
+ * answer has been read (at least --seconds), so every part of the batch —
+ * upload, parsing, prediction, the answer — runs under B's measured load.
+ * A's batch client runs on a thread of its own (`_batch-client.ts`), as it
+ * would be another machine: its megabytes of CSV and JSON are not handled on
+ * the event loop that sends B's requests and times them.
  *
  * Options: --seconds (per phase, default 5), --a-rate (A's requests/s limit,
  * default 50), --b-rate (B's steady requests/s, default 25), --flood (multiple
@@ -18,9 +24,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import { exportXgboostJson, train } from '../src/gbdt/index.js';
 import { startServerProcess } from '../test/support/server-process.js';
+import type { BatchClientResult, BatchClientTask } from './_batch-client.js';
 import { argNumber, median, percentile, printResult, progress, round } from './_harness.js';
 
 const ADMIN_KEY = 'tmladm_bench-operator-key-0123456789';
@@ -88,15 +98,20 @@ async function publishModel(key: string): Promise<void> {
   if (res.status >= 300) throw new Error(`publishing the model: ${res.status} ${res.text}`);
 }
 
-/** Sends `send()` at `rate` per second for `ms`, open loop; resolves with every outcome. */
-async function steady(rate: number, ms: number, send: () => Promise<number>): Promise<{ latencies: number[]; statuses: number[]; spanMs: number }> {
+/** Sends `send()` at `rate` per second for `ms` — and on while `busy()` — open loop; resolves with every outcome. */
+async function steady(
+  rate: number,
+  ms: number,
+  send: () => Promise<number>,
+  busy: () => boolean = () => false,
+): Promise<{ latencies: number[]; statuses: number[]; spanMs: number }> {
   const latencies: number[] = [];
   const statuses: number[] = [];
   const pending: Promise<void>[] = [];
   const start = performance.now();
   const total = Math.round((rate * ms) / 1000);
   let last = start;
-  for (let i = 0; i < total; i++) {
+  for (let i = 0; i < total || busy(); i++) {
     const wait = start + (i * 1000) / rate - performance.now();
     // Always yield, so one generator running late cannot starve the other's responses.
     await (wait > 1 ? sleep(wait) : new Promise<void>((resolve) => setImmediate(resolve)));
@@ -119,11 +134,25 @@ async function steady(rate: number, ms: number, send: () => Promise<number>): Pr
   return { latencies, statuses, spanMs: last - start };
 }
 
-/** `batchRows` rows of CSV with a header line. */
-function batchCsv(rows: number): string {
-  const lines = [FEATURES.join(',')];
-  for (let i = 0; i < rows; i++) lines.push(`${i % 100},${i % 3 === 0 ? 1 : 0},${i % 7}`);
-  return `${lines.join('\n')}\n`;
+/**
+ * Tenant A's batch on a thread of its own (see `_batch-client.ts`): resolves once the body is built.
+ * `start` sends it and resolves once the request is on its way, with the outcome still to come.
+ */
+async function batchClient(key: string): Promise<{ start: () => Promise<{ outcome: Promise<BatchClientResult> }>; close: () => Promise<void> }> {
+  const pool = new Piscina({ filename: new URL('./_batch-client.ts', import.meta.url).href, maxThreads: 1 });
+  const { port1, port2 } = new MessageChannel();
+  const task: BatchClientTask = { url: `${base}/v1/models/demand/predict`, key, rows: batchRows, features: FEATURES, port: port2 };
+  const result = pool.run(task, { transferList: [port2] }) as Promise<BatchClientResult>;
+  await once(port1, 'message');
+  return {
+    start: async () => {
+      port1.postMessage('go');
+      await once(port1, 'message');
+      port1.close();
+      return { outcome: result };
+    },
+    close: () => pool.close({ force: true }),
+  };
 }
 
 function latencySummary(latencies: number[]) {
@@ -132,6 +161,7 @@ function latencySummary(latencies: number[]) {
   return { p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)), n: sorted.length };
 }
 
+let batchThread: Awaited<ReturnType<typeof batchClient>> | undefined;
 try {
   const aKey = await createTenant('tenant-a', { requestsPerSecond: aRate, burst: aRate, dailyPredictions: 50_000_000, monthlyPredictions: 500_000_000 });
   const bKey = await createTenant('tenant-b', { requestsPerSecond: 10 * bRate, burst: 10 * bRate });
@@ -148,8 +178,8 @@ try {
     bRequest = async () => (await call(bKey, 'GET', '/v1/datasets')).status;
     aRequest = async () => (await call(aKey, 'GET', '/v1/datasets')).status;
   }
-  // Built before any measurement: generating it inside the phase would stall this process's load generators.
-  const csv = mode === 'predict' ? batchCsv(batchRows) : '';
+  // Built before any measurement, on its own thread: generating it inside the phase would stall the load generators.
+  batchThread = mode === 'predict' ? await batchClient(aKey) : undefined;
   progress('warm-up: B alone');
   await steady(bRate, 3000, bRequest);
 
@@ -157,6 +187,7 @@ try {
   const underFlood = { latencies: [] as number[], statuses: [] as number[] };
   const flood = { statuses: [] as number[], spanMs: 0, admittedAfterBurst: 0 };
   const roundRatios: number[] = [];
+  const floodSeconds: number[] = [];
   let batchResult: { status: number; ms: number } | undefined;
   for (let round = 1; round <= rounds; round++) {
     progress(`round ${round}/${rounds}: B alone at ${bRate}/s for ${seconds}s`);
@@ -164,26 +195,26 @@ try {
     const withBatch = mode === 'predict' && round === 1;
     progress(`round ${round}/${rounds}: A floods at ${floodMultiple}× its ${aRate}/s limit${withBatch ? ` plus a ${batchRows}-row batch` : ''}, B at ${bRate}/s`);
     let batch: Promise<{ status: number; ms: number }> | undefined;
-    if (withBatch) {
-      // The streamed form: JSON bodies are capped (parsing one blocks the loop), CSV is parsed as it arrives.
-      const startedAt = performance.now();
-      batch = fetch(`${base}/v1/models/demand/predict`, { method: 'POST', headers: { authorization: `Bearer ${aKey}`, 'content-type': 'text/csv' }, body: csv })
-        .then(async (res) => {
-          // Read chunk by chunk (parsing ~10 MB here at once would stall this process's load generators and skew B's latencies).
-          let commas = 0;
-          let head = '';
-          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-            if (head.length < 300) head += Buffer.from(chunk).toString('utf8', 0, 300);
-            for (let at = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).indexOf(44); at >= 0; at = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).indexOf(44, at + 1)) commas++;
-            await new Promise<void>((resolve) => setImmediate(resolve));
-          }
-          if (res.status !== 200) progress(`batch: ${res.status} ${head}`);
-          // One comma between predictions, one before "model", two inside it.
-          else if (commas - 3 !== batchRows - 1) progress(`batch: expected ${batchRows} predictions, counted ${commas - 2}`);
-          return { status: res.status, ms: performance.now() - startedAt };
-        });
+    let batchRunning = false;
+    if (withBatch && batchThread) {
+      batchRunning = true;
+      const { outcome } = await batchThread.start();
+      // Its headers are out; a moment for the server to admit it before A's flood spends the burst.
+      await sleep(50);
+      batch = outcome
+        .then((result) => {
+          if (result.status !== 200) progress(`batch: ${result.status} ${result.head}`);
+          else if (result.predictions !== batchRows) progress(`batch: expected ${batchRows} predictions, counted ${result.predictions}`);
+          return { status: result.status, ms: result.ms };
+        })
+        .finally(() => (batchRunning = false));
     }
-    const [noisy, a] = await Promise.all([steady(bRate, seconds * 1000, bRequest), steady(aRate * floodMultiple, seconds * 1000, aRequest)]);
+    const whileBatch = () => batchRunning;
+    const [noisy, a] = await Promise.all([
+      steady(bRate, seconds * 1000, bRequest, whileBatch),
+      steady(aRate * floodMultiple, seconds * 1000, aRequest, whileBatch),
+    ]);
+    floodSeconds.push(Math.round(noisy.spanMs / 100) / 10);
     if (batch) batchResult = await batch;
     alone.latencies.push(...quiet.latencies);
     alone.statuses.push(...quiet.statuses);
@@ -215,6 +246,7 @@ try {
       p99Ratio: round(bFlood.p99Ms / bAlone.p99Ms),
       p50Ratio: round(bFlood.p50Ms / bAlone.p50Ms),
       p99RatioPerRound: roundRatios.map((r) => round(r)),
+      floodSecondsPerRound: floodSeconds,
       p99RatioMedianOfRounds: round(median(roundRatios)),
       errors: bErrors,
     },
@@ -240,6 +272,7 @@ try {
   progress(`noisy-neighbor: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 } finally {
+  await batchThread?.close();
   await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -163,6 +163,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       jobLeaseMs: r.integer('TENANTML_JOB_LEASE_MS', 30_000, 200, 3_600_000),
       jobPollMs: r.integer('TENANTML_JOB_POLL_MS', 500, 10, 60_000),
       jobMaxAttempts: r.integer('TENANTML_JOB_MAX_ATTEMPTS', 3, 1, 100),
+      batchPredictThreads: r.integer('TENANTML_BATCH_PREDICT_THREADS', 1, 0, 16),
     },
     serving: readServing(r),
     rag: readRag(r),

@@ -50,9 +50,15 @@ export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, max
   async function* rows(): AsyncIterable<RawRow> {
     const parser = parse({ bom: true, skip_empty_lines: true, info: true, relax_column_count: false });
     const feed = (async () => {
+      // Iterated by hand: once the parser is gone the rest of the body is left unread, never `return()`ed,
+      // because ending a request stream early resets the connection before the error can be answered.
+      const texts = utf8Chunks(body, maxBytes, counter)[Symbol.asyncIterator]();
       try {
-        for await (const text of utf8Chunks(body, maxBytes, counter)) {
-          if (!parser.write(text)) await new Promise((r) => parser.once('drain', r));
+        for (;;) {
+          const next = await texts.next();
+          if (parser.destroyed) return;
+          if (next.done) break;
+          if (!parser.write(next.value)) await drainedOrClosed(parser);
         }
         parser.end();
       } catch (err) {
@@ -60,6 +66,7 @@ export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, max
       }
     })();
     let header: string[] | undefined;
+    let readToEnd = false;
     try {
       for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
         const { record, info } = item;
@@ -77,6 +84,7 @@ export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, max
         for (let i = 0; i < header.length; i++) out[header[i]!] = record[i];
         yield { line: info.lines, record: out };
       }
+      readToEnd = true;
     } catch (err) {
       if (err instanceof AppError) throw err;
       const e = err as Error & { lines?: number; code?: string };
@@ -85,11 +93,26 @@ export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, max
         ...(e.lines !== undefined ? { line: e.lines } : {}),
       });
     } finally {
-      await feed;
+      // Stopped early (a bad row, a cancelled request): the parser goes, so a feed waiting for it to drain stops too.
+      if (readToEnd) await feed;
+      else parser.destroy();
     }
     if (!header) throw errors.validation('empty body: expected a CSV header line and at least one row');
   }
   return { unit: 'line', textual: true, rows: rows(), bytesRead: () => counter.bytes };
+}
+
+/** Resolves when a writable stream can take more, or is gone. */
+function drainedOrClosed(stream: NodeJS.WritableStream & NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+  });
 }
 
 function asRecord(value: unknown, where: string): Record<string, unknown> {
@@ -144,9 +167,23 @@ export function mediaTypeOf(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
+/** The row formats a body can stream in. */
+export type StreamedFormat = 'csv' | 'ndjson';
+
+/** The streamed format of a media type; null for any other type. */
+export function streamedFormatOf(type: string): StreamedFormat | null {
+  if (type === 'text/csv') return 'csv';
+  if (type === 'application/x-ndjson') return 'ndjson';
+  return null;
+}
+
+/** A streamed body of a known format as rows. */
+export function formatRowSource(format: StreamedFormat, body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number): RowSource {
+  return format === 'csv' ? csvSource(body, maxBytes) : ndjsonSource(body, maxBytes);
+}
+
 /** A streamed body as rows, by media type: CSV or NDJSON; null for any other type. */
 export function streamedRowSource(type: string, body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number): RowSource | null {
-  if (type === 'text/csv') return csvSource(body, maxBytes);
-  if (type === 'application/x-ndjson') return ndjsonSource(body, maxBytes);
-  return null;
+  const format = streamedFormatOf(type);
+  return format === null ? null : formatRowSource(format, body, maxBytes);
 }

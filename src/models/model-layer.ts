@@ -11,6 +11,7 @@ import type { ArtifactStore } from '../storage/artifact-store.js';
 import type { TenantPurge } from '../tenancy/tenant-purge.js';
 import type { TenantService } from '../tenancy/tenant-service.js';
 import { sha256Hex } from './artifact-publish.js';
+import { type BatchPredictionPool, createBatchPredictionPool } from './batch-prediction-pool.js';
 import { GlobalModelService } from './global-model-service.js';
 import { GlobalModelStore, type GlobalMember } from './global-model-store.js';
 import { TrainingJobQueue } from './job-queue.js';
@@ -31,6 +32,8 @@ export interface ModelLayerConfig {
   jobLeaseMs: number;
   jobPollMs: number;
   jobMaxAttempts: number;
+  /** Threads that parse and predict streamed (CSV / NDJSON) batches; 0 = on the event loop. */
+  batchPredictThreads: number;
 }
 
 /** What the layer is built from. */
@@ -65,6 +68,8 @@ export interface ModelLayer {
   runner: JobRunner | null;
   loader: ModelLoader;
   predictions: PredictionService;
+  /** The threads streamed batches run on (absent when `batchPredictThreads` is 0). */
+  batches: BatchPredictionPool | undefined;
   global: GlobalModelService;
   pool: TrainingPool;
   /** A model with versions, aliases, policy, and the global model of the same name as seen by this tenant. */
@@ -83,7 +88,8 @@ export function createModelLayer(deps: ModelLayerDeps, config: ModelLayerConfig)
   const global = new GlobalModelService({ store, datasets: deps.datasets, pool, artifacts: deps.artifacts, bus: deps.bus, registry });
   const resolveTarget = (t: string, n: string) => resolveServingTarget(registry, store, t, n);
   const loader = deps.createLoader ? deps.createLoader({ resolveTarget }) : createMemoModelLoader({ resolveTarget, artifacts: deps.artifacts, bus: deps.bus });
-  const predictions = new PredictionService(loader, deps.datasets, deps.limits);
+  const batches = config.batchPredictThreads > 0 ? createBatchPredictionPool({ threads: config.batchPredictThreads, artifacts: deps.artifacts }) : undefined;
+  const predictions = new PredictionService(loader, deps.datasets, deps.limits, batches);
   const runner =
     config.trainingWorkers > 0
       ? new JobRunner(queue, (job, ctx) => runTrainingJob({ datasets: deps.datasets, pool, registry }, job, ctx), {
@@ -111,6 +117,7 @@ export function createModelLayer(deps: ModelLayerDeps, config: ModelLayerConfig)
     runner,
     loader,
     predictions,
+    batches,
     global,
     pool,
     async describe(tenantId, name) {
@@ -144,6 +151,7 @@ export function createModelLayer(deps: ModelLayerDeps, config: ModelLayerConfig)
       await runner?.stop();
       loader.close();
       await pool.close();
+      await batches?.close();
     },
   };
 }

@@ -6,8 +6,9 @@
  * model is loaded and pinned before its rows queue, so a cold load never holds
  * a compute slot.
  */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { DatasetService } from '../data/dataset-service.js';
-import type { RowSource } from '../data/row-sources.js';
+import { formatRowSource, type StreamedFormat } from '../data/row-sources.js';
 import { errors } from '../errors.js';
 import type { FairScheduler } from '../limits/fair-scheduler.js';
 import { runPrediction, runPredictionNow } from '../limits/run-prediction.js';
@@ -15,7 +16,18 @@ import type { LimitedTenant, TenantQuotas } from '../limits/tenant-quotas.js';
 import { parseDateMs } from './feature-encoding.js';
 import { groupSeries, keyCodesOf, recursiveForecast, seriesKeyText } from './forecast-features.js';
 import type { ModelLoader } from './model-loader.js';
-import { encodeInstances, encodeInstancesAsync, encodeRowObjects, encodeRowObjectsAsync, encodeRowSource, type RowMatrix, YIELD_EVERY_ROWS } from './row-matrix.js';
+import type { BatchPredictionPool } from './batch-prediction-pool.js';
+import { PREDICTIONS_HEAD, predictionsJson, predictionsTail } from './prediction-json.js';
+import {
+  encodeInstances,
+  encodeInstancesAsync,
+  encodeRowObjects,
+  encodeRowObjectsAsync,
+  encodeRowSource,
+  type RowMatrix,
+  smallChunks,
+  YIELD_EVERY_ROWS,
+} from './row-matrix.js';
 import type { ModelSource } from './model-spec.js';
 import type { ServingTarget } from './serving-target.js';
 import { labelOf } from './tabular-sets.js';
@@ -48,6 +60,20 @@ export interface ForecastPoint {
   value: number;
 }
 
+/** A streamed predict body: CSV or NDJSON rows as they arrive. */
+export interface StreamedRows {
+  format: StreamedFormat;
+  body: AsyncIterable<Buffer | Uint8Array | string>;
+  /** The body size limit, enforced as bytes arrive. */
+  maxBytes: number;
+}
+
+/** A streamed predict answer: the JSON document `{"predictions":[...],"model":{...}}` in pieces, ready to send. */
+export interface StreamedPredictions {
+  json: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>;
+  model: ServedBy;
+}
+
 /** The longest forecast one call may ask for. */
 export const MAX_FORECAST_HORIZON = 1000;
 
@@ -63,6 +89,8 @@ export class PredictionService {
     private readonly loader: ModelLoader,
     private readonly datasets: DatasetService,
     private readonly limits?: PredictionLimits,
+    /** Where streamed batches are parsed and predicted; absent, on the event loop. */
+    private readonly batches?: BatchPredictionPool,
   ) {}
 
   /** Predicts rows (objects by feature name) or instances (arrays in feature order). */
@@ -105,13 +133,38 @@ export class PredictionService {
   /**
    * Predicts a streamed body (CSV or NDJSON rows, see `row-matrix.ts`): rows are
    * encoded as they arrive, then predicted in batch-lane slices. Predictions
-   * are in body order.
+   * are in body order. With a batch pool, the parsing, encoding, tree walks and
+   * answer text all happen on its threads; the event loop charges the quota
+   * and grants the slices, as for any prediction.
    */
-  async predictStream(tenant: LimitedTenant, name: string, source: RowSource, signal?: AbortSignal): Promise<{ predictions: Float32Array; model: ServedBy }> {
+  async predictStream(tenant: LimitedTenant, name: string, rows: StreamedRows, signal?: AbortSignal): Promise<StreamedPredictions> {
     const target = await this.loader.target(tenant.tenantId, name);
+    const model = servedBy(name, target);
+    if (this.batches) return { json: await this.predictOnBatchThread(this.batches, tenant, target, rows, signal), model };
+    const source = formatRowSource(rows.format, smallChunks(rows.body), rows.maxBytes);
     const x = await encodeRowSource(target.spec.features, source, target.prefix);
     signal?.throwIfAborted();
-    return { predictions: await this.run(tenant, target, x, signal), model: servedBy(name, target) };
+    return { json: predictionsJson(await this.run(tenant, target, x, signal), model), model };
+  }
+
+  /** The streamed batch on a pool thread; resolves with the answer's pieces once every slice is predicted. */
+  private async predictOnBatchThread(
+    pool: BatchPredictionPool,
+    tenant: LimitedTenant,
+    target: ServingTarget,
+    rows: StreamedRows,
+    signal: AbortSignal | undefined,
+  ): Promise<AsyncIterable<string | Uint8Array>> {
+    const session = pool.open({ format: rows.format, target, maxBytes: rows.maxBytes, ...(signal ? { signal } : {}) });
+    try {
+      const count = await session.encode(rows.body);
+      signal?.throwIfAborted();
+      const slice = async (start: number, end: number) => [await session.predict(start, end)];
+      const parts = this.limits ? await runPrediction(this.limits, { tenant, rows: count, ...(signal ? { signal } : {}) }, slice) : await slice(0, count);
+      return paced([PREDICTIONS_HEAD, ...parts, predictionsTail(servedBy(target.name, target))]);
+    } finally {
+      session.close();
+    }
   }
 
   /** Recursive multi-step forecast of one series of a forecasting model; charged one prediction per step. */
@@ -177,6 +230,20 @@ export class PredictionService {
     const wanted = seriesKeyText(key);
     const series = groupSeries(ds.columns, rows, seriesKeys, dateColumn, targetColumn).find((s) => s.keyText === wanted);
     return { times: series?.times ?? [], values: series?.values ?? [] };
+  }
+}
+
+/**
+ * The answer's pieces one per event-loop turn: handing a million predictions' text
+ * (~18 MB) to the socket at once is hundreds of milliseconds of writes in one turn.
+ * Each piece is dropped once sent.
+ */
+async function* paced(pieces: Array<string | Uint8Array>): AsyncIterable<string | Uint8Array> {
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i]!;
+    pieces[i] = '';
+    yield piece;
+    if (i + 1 < pieces.length) await yieldToLoop();
   }
 }
 

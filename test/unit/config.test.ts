@@ -57,3 +57,10 @@ test('serving: cache budget, tenant share, policy and warm list', () => {
   assert.throws(() => loadConfig({ TENANTML_MODEL_LOAD_THREADS: '-1' }), /TENANTML_MODEL_LOAD_THREADS/);
   assert.throws(() => loadConfig({ TENANTML_MODEL_WARM: 'acme', TENANTML_MODEL_CACHE_POLICY: 'fifo' }), (e: Error) => /TENANTML_MODEL_WARM/.test(e.message) && /TENANTML_MODEL_CACHE_POLICY/.test(e.message));
 });
+
+test('models: streamed batches run on one thread by default; 0 runs them on the event loop', () => {
+  assert.equal(loadConfig({}).models.batchPredictThreads, 1);
+  assert.equal(loadConfig({ TENANTML_BATCH_PREDICT_THREADS: '0' }).models.batchPredictThreads, 0);
+  assert.equal(loadConfig({ TENANTML_BATCH_PREDICT_THREADS: '2' }).models.batchPredictThreads, 2);
+  assert.throws(() => loadConfig({ TENANTML_BATCH_PREDICT_THREADS: '-1' }), /TENANTML_BATCH_PREDICT_THREADS/);
+});

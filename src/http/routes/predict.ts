@@ -1,11 +1,9 @@
 import { Readable } from 'node:stream';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { mediaTypeOf, type RowSource, streamedRowSource } from '../../data/row-sources.js';
+import { mediaTypeOf, type StreamedFormat, streamedFormatOf } from '../../data/row-sources.js';
 import { errors } from '../../errors.js';
-import type { PredictRequest, ServedBy } from '../../models/prediction-service.js';
-import { smallChunks } from '../../models/row-matrix.js';
+import type { PredictRequest } from '../../models/prediction-service.js';
 import type { Platform } from '../../platform.js';
 import { tenantOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas/common.js';
@@ -19,8 +17,6 @@ const tags = ['models'];
  * the whole body), so they are kept small; larger batches stream as CSV or NDJSON.
  */
 export const PREDICT_JSON_MAX_BYTES = 4 * 1024 * 1024;
-/** Predictions serialised per chunk of a streamed response. */
-const RESPONSE_CHUNK = 8192;
 
 const predictDescription =
   'JSON {rows:[{feature: value}]} or {instances:[[...]]} in the model\'s feature order (at most 100,000 rows and 4 MiB); null or absent is missing. ' +
@@ -69,10 +65,9 @@ export const predictRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = 
         // Most calls are answered at once; only those that must wait get a cancellation signal.
         return predictions.predictNow(caller, request.params.name, body) ?? predictions.predict(caller, request.params.name, body, abortOnClose(reply));
       }
-      const signal = abortOnClose(reply);
-      const source = streamedSource(type, request.body, maxUploadBytes);
-      const { predictions: values, model } = await predictions.predictStream(caller, request.params.name, source, signal);
-      return reply.type('application/json; charset=utf-8').send(Readable.from(predictionsJson(values, model)));
+      const rows = { format: streamedFormat(type), body: request.body as AsyncIterable<Buffer>, maxBytes: maxUploadBytes };
+      const { json } = await predictions.predictStream(caller, request.params.name, rows, abortOnClose(reply));
+      return reply.type('application/json; charset=utf-8').send(Readable.from(json));
     },
   );
 
@@ -103,9 +98,9 @@ function tooLargeForJson(bytes: number, limit: number) {
   );
 }
 
-function streamedSource(type: string, body: unknown, maxBytes: number): RowSource {
-  const source = streamedRowSource(type, smallChunks(body as AsyncIterable<Buffer>), maxBytes);
-  if (source) return source;
+function streamedFormat(type: string): StreamedFormat {
+  const format = streamedFormatOf(type);
+  if (format) return format;
   throw errors.unsupportedMediaType(type || '(none)', ['application/json', 'text/csv', 'application/x-ndjson']);
 }
 
@@ -116,16 +111,4 @@ function abortOnClose(reply: FastifyReply): AbortSignal {
     if (!reply.raw.writableFinished) controller.abort(errors.validation('the client closed the request'));
   });
   return controller.signal;
-}
-
-/** `{"predictions":[...],"model":{...}}` in chunks, yielding between them: serialising a million numbers at once would block the loop. */
-async function* predictionsJson(values: Float32Array, model: ServedBy): AsyncIterable<string> {
-  yield '{"predictions":[';
-  for (let at = 0; at < values.length; at += RESPONSE_CHUNK) {
-    const parts: string[] = [];
-    for (let i = at; i < Math.min(values.length, at + RESPONSE_CHUNK); i++) parts.push(Number.isFinite(values[i]!) ? String(values[i]) : 'null');
-    yield (at === 0 ? '' : ',') + parts.join(',');
-    await yieldToLoop();
-  }
-  yield `],"model":${JSON.stringify(model)}}`;
 }

@@ -1,0 +1,29 @@
+/**
+ * Lowers the CPU priority of the thread that imports it — imported first by
+ * the batch-prediction worker, so even compiling the rest of the thread's code
+ * runs below the event loop.
+ *
+ * Moving a batch off the event loop keeps it from blocking requests, but on a
+ * machine with few cores the thread still competes with the event loop for CPU
+ * time; at equal priority a busy batch thread costs real-time requests their
+ * tail latency. Lowered, it takes the CPU the serving thread leaves idle — the
+ * batch lane's "yield to real-time work", applied by the kernel.
+ */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+
+/** The nice value of batch threads (0 is the event loop's, 19 the lowest priority). */
+export const BATCH_THREAD_NICE = 10;
+
+lowerThisThreadsPriority(BATCH_THREAD_NICE);
+
+/** Linux schedules threads as tasks with their own nice value; elsewhere the thread keeps the process's priority. */
+function lowerThisThreadsPriority(nice: number): void {
+  try {
+    // `/proc/thread-self` → `<pid>/task/<tid>`; setpriority on a tid changes that thread only.
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // No procfs or no permission: run at normal priority.
+  }
+}

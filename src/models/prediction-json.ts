@@ -1,0 +1,35 @@
+/**
+ * The streamed predict answer, `{"predictions":[...],"model":{...}}`, as text
+ * pieces. One formatter for both places a batch is predicted (the event loop
+ * and the batch threads), so both paths print every float32 identically:
+ * the shortest decimal of the value, `null` for NaN and ±Infinity.
+ */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+
+/** Predictions serialised per piece when formatting on the event loop. */
+const PIECE_VALUES = 8192;
+
+/** The text before the first prediction. */
+export const PREDICTIONS_HEAD = '{"predictions":[';
+
+/** The text after the last prediction, naming the model that answered. */
+export function predictionsTail(model: unknown): string {
+  return `],"model":${JSON.stringify(model)}}`;
+}
+
+/** `values` as comma-separated JSON numbers; `continues` prefixes a comma (the piece follows earlier predictions). */
+export function predictionsText(values: Float32Array, continues: boolean): string {
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) parts[i] = Number.isFinite(values[i]!) ? String(values[i]) : 'null';
+  return (continues && values.length > 0 ? ',' : '') + parts.join(',');
+}
+
+/** The whole answer in pieces, yielding between them: serialising a million numbers at once would block the loop. */
+export async function* predictionsJson(values: Float32Array, model: unknown): AsyncIterable<string> {
+  yield PREDICTIONS_HEAD;
+  for (let at = 0; at < values.length; at += PIECE_VALUES) {
+    yield predictionsText(values.subarray(at, Math.min(values.length, at + PIECE_VALUES)), at > 0);
+    await yieldToLoop();
+  }
+  yield predictionsTail(model);
+}
