@@ -18,7 +18,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function markdownFiles(dir: string, out: string[], depth = 0): string[] {
+/** Markdown files of at least 2 KB below `dir` (real prose: the corpus the RAG benches draw on). */
+export function markdownFiles(dir: string, out: string[], depth = 0): string[] {
   if (depth > 6) return out;
   let entries: string[] = [];
   try {

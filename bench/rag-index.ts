@@ -8,14 +8,14 @@
  *
  *   npm run bench -- rag-index [--sizes 1000,2000,...] [--queries 300]
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { hashEmbed } from '../src/rag/embedding/hash-embedder.js';
 import { ExactIndex } from '../src/rag/index/exact-index.js';
 import { HnswIndex } from '../src/rag/index/hnsw-index.js';
 import { splitSentences } from '../src/rag/text/sentences.js';
 import { mulberry32 } from '../test/support/seeded-random.js';
+import { markdownFiles } from './_rag-corpus.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -28,28 +28,6 @@ const dimension = 384;
 /** Exact scans cheaper than this per query are negligible next to the 15 ms hybrid budget. */
 const EXACT_BUDGET_MS = 1;
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
-
-function markdownFiles(dir: string, out: string[], depth = 0): string[] {
-  if (depth > 6) return out;
-  let entries: string[];
-  try {
-    entries = readdirSync(dir).sort();
-  } catch {
-    return out;
-  }
-  for (const name of entries) {
-    const p = join(dir, name);
-    let st: ReturnType<typeof statSync>;
-    try {
-      st = statSync(p);
-    } catch {
-      continue;
-    }
-    if (st.isDirectory()) markdownFiles(p, out, depth + 1);
-    else if (name.toLowerCase().endsWith('.md') && st.size > 2000) out.push(p);
-  }
-  return out;
-}
 
 const rng = mulberry32;
 

@@ -13,6 +13,7 @@ import type { TrainParams } from './params.js';
 import type { RoundProgress, TrainingMetrics } from './train.js';
 import type { TrainingTask, TrainingTaskResult, WireDataset } from './training-task.js';
 import type { Dataset, FeatureKind } from './types.js';
+import { siblingModuleUrl } from '../sibling-module.js';
 
 /** Pool settings. */
 export interface TrainingPoolConfig {
@@ -54,11 +55,8 @@ export interface TrainingPool {
 /** Creates a training pool. */
 export function createTrainingPool(config: TrainingPoolConfig = {}): TrainingPool {
   const threads = Math.max(1, Math.floor(config.threads ?? 1));
-  // Resolve the worker next to this module, whether running from .ts sources or built .js.
-  const here = new URL(import.meta.url);
-  const ext = here.pathname.endsWith('.ts') ? '.ts' : '.js';
   const piscina = new Piscina({
-    filename: new URL(`./training-worker${ext}`, here).href,
+    filename: siblingModuleUrl(import.meta.url, 'training-worker'),
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: config.idleTimeoutMs ?? 30_000,

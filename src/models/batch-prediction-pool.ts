@@ -17,6 +17,7 @@ import { AppError, errors } from '../errors.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
 import { type BatchJob, type BatchModelSource, type BatchSessionSummary, type FromBatchThread, fromWire, type ToBatchThread } from './batch-protocol.js';
 import type { ServingTarget } from './serving-target.js';
+import { siblingModuleUrl } from '../sibling-module.js';
 
 /** Body chunks sent to a thread and not yet taken for parsing. */
 const CHUNKS_IN_FLIGHT = 8;
@@ -56,11 +57,8 @@ export interface BatchPredictionPool {
 /** Creates the pool (`threads` ≥ 1). */
 export function createBatchPredictionPool(config: { threads: number; artifacts: ArtifactStore; idleTimeoutMs?: number }): BatchPredictionPool {
   const threads = Math.max(1, Math.floor(config.threads));
-  // Resolve the worker next to this module, whether running from .ts sources or built .js.
-  const here = new URL(import.meta.url);
-  const ext = here.pathname.endsWith('.ts') ? '.ts' : '.js';
   const piscina = new Piscina({
-    filename: new URL(`./batch-prediction-worker${ext}`, here).href,
+    filename: siblingModuleUrl(import.meta.url, 'batch-prediction-worker'),
     minThreads: 0,
     maxThreads: threads,
     concurrentTasksPerWorker: SESSIONS_PER_THREAD,

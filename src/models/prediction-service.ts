@@ -32,6 +32,9 @@ import type { ModelSource } from './model-spec.js';
 import type { ServingTarget } from './serving-target.js';
 import { labelOf } from './tabular-sets.js';
 
+/** Thrown inside `predictNow` when the model left the cache between the check and the use. */
+const NOT_RESIDENT = Symbol('not resident');
+
 /** `POST /v1/models/:name/predict` body. */
 export interface PredictRequest {
   rows?: Record<string, unknown>[];
@@ -108,8 +111,8 @@ export class PredictionService {
   /**
    * `predict` at once, when nothing needs waiting for: the serving version and
    * its model are in memory, the request is small and the limits decide from
-   * memory (`runPredictionNow`). Otherwise undefined, having charged and run
-   * nothing: then call `predict`. Bad input throws as in `predict`.
+   * memory (`runPredictionNow`). Otherwise undefined, having kept no charge and
+   * run nothing: then call `predict`. Bad input throws as in `predict`.
    */
   predictNow(tenant: LimitedTenant, name: string, request: PredictRequest): { predictions: number[]; model: ServedBy } | undefined {
     const { loader, limits } = this;
@@ -122,12 +125,20 @@ export class PredictionService {
       request.rows !== undefined
         ? encodeRowObjects(target.spec.features, request.rows, target.prefix)
         : encodeInstances(target.spec.features, request.instances!, target.prefix);
-    const ran = loader.useTargetNow(target, ({ predictor }) => {
-      const predict = () => predictor.predictBatch(x.data);
-      return limits ? runPredictionNow(limits, tenant, x.rows, predict) : { value: predict() };
-    });
-    const predictions = ran?.value?.value;
-    return predictions === undefined ? undefined : { predictions: Array.from(predictions), model: servedBy(name, target) };
+    if (loader.isResident?.(target) !== true) return undefined;
+    // The quota and the slot decide first: the model is only taken (a cache hit counted) for rows that will run now.
+    const predict = () => {
+      const out = loader.useTargetNow!(target, ({ predictor }) => predictor.predictBatch(x.data));
+      if (out === undefined) throw NOT_RESIDENT; // replaced since the check above: the queued path reloads it
+      return out.value;
+    };
+    try {
+      const ran = limits ? runPredictionNow(limits, tenant, x.rows, predict) : { value: predict() };
+      return ran === undefined ? undefined : { predictions: Array.from(ran.value), model: servedBy(name, target) };
+    } catch (error) {
+      if (error === NOT_RESIDENT) return undefined; // runPredictionNow gave the charge back
+      throw error;
+    }
   }
 
   /**

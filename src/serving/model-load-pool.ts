@@ -10,6 +10,7 @@ import { Piscina } from 'piscina';
 import { AppError } from '../errors.js';
 import type { CompiledForest } from '../gbdt/index.js';
 import { type ModelLoadResult, type ModelLoadTask, runModelLoadTask } from './model-load-task.js';
+import { siblingModuleUrl } from '../sibling-module.js';
 
 /** Runs model load tasks. */
 export interface ModelLoadPool {
@@ -25,11 +26,8 @@ export function createModelLoadPool(config: { threads: number; idleTimeoutMs?: n
   if (threads === 0) {
     return { threads, load: async (task) => unwrap(runModelLoadTask(task)), close: async () => {} };
   }
-  // Resolve the worker next to this module, whether running from .ts sources or built .js.
-  const here = new URL(import.meta.url);
-  const ext = here.pathname.endsWith('.ts') ? '.ts' : '.js';
   const piscina = new Piscina({
-    filename: new URL(`./model-load-worker${ext}`, here).href,
+    filename: siblingModuleUrl(import.meta.url, 'model-load-worker'),
     minThreads: 0,
     maxThreads: threads,
     idleTimeout: config.idleTimeoutMs ?? 60_000,

@@ -63,8 +63,6 @@ export interface ModelServing extends ModelLoader {
   target(tenantId: string, name: string): Promise<ServingTarget>;
   /** One exact version of the tenant's own model; 404 when missing. */
   versionTarget(tenantId: string, name: string, version: number): Promise<ServingTarget>;
-  /** Whether this version is resident in this replica's cache. */
-  isLoaded(target: ServingTarget): boolean;
   /** Loads the serving version of (tenant, name) into this replica's cache; returns whether it stayed resident. */
   load(tenantId: string, name: string): Promise<{ target: ServingTarget; resident: boolean }>;
   /** Listens to the cache's events (hits, misses, loads with their duration, evictions); returns the unsubscribe function. */
@@ -256,7 +254,7 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     useVersion: async (tenantId, name, version, fn) => useTarget(await versionTarget(tenantId, name, version), fn),
     target,
     versionTarget,
-    isLoaded: (t) => models.has(cacheKeyOf(t)),
+    isResident: (t) => models.has(cacheKeyOf(t)),
     onCacheEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
