@@ -15,7 +15,7 @@
  * connections can report a rate that only holds with a deep queue); the lower
  * of the two is the maximum, and the last phase offers 80% of it.
  *
- *   npm run bench -- serving [--tenants 500] [--trees 100] [--seconds 8] [--connections 16] [--load-threads 2]
+ *   [DATABASE_URL=postgres://…] npm run bench -- serving [--tenants 500] [--trees 100] [--seconds 8] [--connections 16] [--load-threads 2]
  */
 import { spawn } from 'node:child_process';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -79,7 +79,8 @@ const meanSize = sizes.reduce((a, b) => a + b, 0) / sizes.length;
 const budget = Math.round(0.1 * TENANTS * meanSize);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tenantml-bench-serving-'));
-const db = await createDb({});
+// DATABASE_URL runs it on a PostgreSQL server; by default the embedded database.
+const db = await createDb({ databaseUrl: process.env.DATABASE_URL });
 const config = loadConfig({
   TENANTML_DATA_DIR: dataDir,
   TENANTML_ADMIN_KEY: 'tmladm_bench-serving-operator-key',
@@ -213,6 +214,7 @@ printResult({
     modelLoadThreads: LOAD_THREADS,
     secondsPerPhase: SECONDS,
     store: config.artifactStore.kind,
+    database: process.env.DATABASE_URL ? 'postgresql' : 'pglite',
   },
   helloWorldGet: summary(ceilingGet),
   helloWorldCeiling: { ...summary(ceiling), note: 'POST /hello with the same headers and JSON body as a predict request; ratios are against this' },
