@@ -191,6 +191,10 @@ const loaded = await measure({ origin, targets: zipfTargets, weights: zipfWeight
 loopDelay.disable();
 gcObserver.disconnect();
 
+// The harness's own floor: the same open loop at the same rate against hello-world (the generator shares the machine).
+progress(`hello-world open loop at the same ${rate} req/s: the latency the harness itself adds`);
+const helloAtRate = await generate({ origin: helloOrigin, targets: [{ ...predictTarget(0), path: '/hello' }], connections: CONNECTIONS * 4, durationMs: SECONDS * 1000, rate, seed: 13 });
+
 const snapshot = platform.serving.cache.snapshot();
 await app.close();
 await hello.close();
@@ -232,6 +236,7 @@ printResult({
     serverEventLoopDelayMs: { p50: round(loopDelay.percentile(50) / 1e6), p99: round(loopDelay.percentile(99) / 1e6), max: round(loopDelay.max / 1e6) },
     serverGcPauses: { count: gcPauses.length, totalMs: round(gcPauses.reduce((a, b) => a + b, 0)), maxMs: round(Math.max(0, ...gcPauses)) },
   },
+  helloWorldAtSameRate: { ...summary(helloAtRate), note: 'open loop at zipfAt80Percent.targetRps against POST /hello: the p99 the load generator and machine add by themselves' },
   coldLoads: { count: coldSorted.length, p50Ms: round(percentile(coldSorted, 50)), p99Ms: round(percentile(coldSorted, 99)), maxMs: round(coldSorted.at(-1) ?? Number.NaN) },
   targets: {
     hotRatioAtLeast: 0.6,
