@@ -17,7 +17,9 @@ const MAGIC = 'TMLC';
 const VERSION = 1;
 
 type ArrayField = 'roots' | 'treeDepth' | 'feature' | 'stepFeature' | 'threshold' | 'value' | 'child' | 'missLeft' | 'groupDepth' | 'catOffset' | 'catWords' | 'catBits';
-const ARRAYS: ReadonlyArray<{ name: ArrayField; type: 'i32' | 'f32' | 'u8' | 'u32' }> = [
+// Each array's element type, as the constructor that views it.
+const VIEWS = { i32: Int32Array, f32: Float32Array, u8: Uint8Array, u32: Uint32Array } as const;
+const ARRAYS: ReadonlyArray<{ name: ArrayField; type: keyof typeof VIEWS }> = [
   { name: 'roots', type: 'i32' },
   { name: 'treeDepth', type: 'i32' },
   { name: 'feature', type: 'i32' },
@@ -96,20 +98,13 @@ export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: st
     throw refuse('malformed header');
   }
   let at = align8(8 + headerLength);
-  const arrays = {} as Record<ArrayField, Int32Array | Float32Array | Uint8Array | Uint32Array>;
+  const arrays = {} as Pick<CompiledForest, ArrayField>;
   for (const [i, { name, type }] of ARRAYS.entries()) {
     const length = header.lengths[i]!;
-    const bytesPer = type === 'u8' ? 1 : 4;
-    if (!Number.isInteger(length) || length < 0 || at + length * bytesPer > own.length) throw refuse(`array ${name} out of bounds`);
-    arrays[name] =
-      type === 'i32'
-        ? new Int32Array(own.buffer, at, length)
-        : type === 'f32'
-          ? new Float32Array(own.buffer, at, length)
-          : type === 'u32'
-            ? new Uint32Array(own.buffer, at, length)
-            : new Uint8Array(own.buffer, at, length);
-    at += align8(length * bytesPer);
+    const View = VIEWS[type];
+    if (!Number.isInteger(length) || length < 0 || at + length * View.BYTES_PER_ELEMENT > own.length) throw refuse(`array ${name} out of bounds`);
+    (arrays as Record<ArrayField, ArrayBufferView>)[name] = new View(own.buffer, at, length);
+    at += align8(length * View.BYTES_PER_ELEMENT);
   }
   const nodes = arrays.feature.length;
   for (const name of ['stepFeature', 'threshold', 'value', 'child', 'missLeft', 'catOffset', 'catWords'] as const) {
@@ -120,17 +115,6 @@ export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: st
     link: header.link,
     baseMargin: new Float64Array(new Uint8Array(Buffer.from(header.baseMargin, 'hex')).buffer)[0]!,
     hasCategorical: header.hasCategorical,
-    roots: arrays.roots as Int32Array,
-    treeDepth: arrays.treeDepth as Int32Array,
-    feature: arrays.feature as Int32Array,
-    stepFeature: arrays.stepFeature as Int32Array,
-    threshold: arrays.threshold as Float32Array,
-    value: arrays.value as Float32Array,
-    child: arrays.child as Int32Array,
-    missLeft: arrays.missLeft as Uint8Array,
-    groupDepth: arrays.groupDepth as Int32Array,
-    catOffset: arrays.catOffset as Int32Array,
-    catWords: arrays.catWords as Int32Array,
-    catBits: arrays.catBits as Uint32Array,
+    ...arrays,
   };
 }

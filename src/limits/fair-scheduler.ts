@@ -129,6 +129,12 @@ export function createFairScheduler(options: FairSchedulerOptions = {}): FairSch
   };
   let running = 0;
 
+  /** The latest `maxConcurrent` and weight a task states are the tenant's. */
+  function adopt(state: TenantState, options: Pick<TaskOptions, 'maxConcurrent' | 'weight'>): void {
+    if (options.maxConcurrent !== undefined) state.maxConcurrent = Math.max(1, options.maxConcurrent);
+    if (options.weight !== undefined && options.weight > 0) state.weight = options.weight;
+  }
+
   function tenant(tenantId: string): TenantState {
     let state = tenants.get(tenantId);
     if (!state) {
@@ -235,8 +241,7 @@ export function createFairScheduler(options: FairSchedulerOptions = {}): FairSch
     if (!(cost >= 0) || !Number.isFinite(cost)) return Promise.reject(errors.validation(`task cost must be a non-negative number, got ${cost}`));
     if (signal?.aborted) return Promise.reject(signal.reason);
     const state = tenant(tenantId);
-    if (options.maxConcurrent !== undefined) state.maxConcurrent = Math.max(1, options.maxConcurrent);
-    if (options.weight !== undefined && options.weight > 0) state.weight = options.weight;
+    adopt(state, options);
 
     if (state.stats.queued >= maxQueuedPerTenant) {
       return Promise.reject(shed({ tenantId, lane }, 'queue_full', estimateWaitMs(tenantId, lane, cost)));
@@ -307,8 +312,7 @@ export function createFairScheduler(options: FairSchedulerOptions = {}): FairSch
       if (!canRunNow(tenantId, options.maxConcurrent)) return undefined;
       const cost = options.cost ?? 1;
       const state = tenant(tenantId);
-      if (options.maxConcurrent !== undefined) state.maxConcurrent = Math.max(1, options.maxConcurrent);
-      if (options.weight !== undefined && options.weight > 0) state.weight = options.weight;
+      adopt(state, options);
       state.stats.admitted++;
       state.stats.started++;
       state.stats.inFlight++;

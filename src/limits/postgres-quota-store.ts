@@ -100,7 +100,8 @@ const BUFFERED_SHARE = 0.01;
 export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): BufferedQuotaStore {
   const { db, logger } = options;
   const interval = options.flushIntervalMs ?? 1000;
-  const slots = new Map<string, Slot>();
+  // Each tenant's few counters: the request path finds one without building a key string, and a flush writes a tenant's list.
+  const slots = new Map<string, Slot[]>();
   const keyOf = (tenantId: string, counter: string, window: string) => `${tenantId}\u0000${counter}\u0000${window}`;
   let flushing: Promise<void> = Promise.resolve();
   let closed = false;
@@ -108,26 +109,23 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
   let tick = 0;
   const staleTicks = Math.max(1, options.staleTicks ?? STALE_TICKS);
 
-  // Each tenant's few slots, so the request path finds one without building its key string.
-  const byTenant = new Map<string, Slot[]>();
-  function remove(key: string, s: Slot): void {
-    slots.delete(key);
-    const list = byTenant.get(s.tenantId);
+  const find = (tenantId: string, counter: string, window: string) => slots.get(tenantId)?.find((c) => c.counter === counter && c.window === window);
+  function remove(s: Slot): void {
+    const list = slots.get(s.tenantId);
     const at = list?.indexOf(s) ?? -1;
     if (at >= 0) list!.splice(at, 1);
-    if (list?.length === 0) byTenant.delete(s.tenantId);
+    if (list?.length === 0) slots.delete(s.tenantId);
   }
 
   function slot(tenantId: string, counter: string, window: string): Slot {
-    const list = byTenant.get(tenantId);
-    let s = list?.find((c) => c.counter === counter && c.window === window);
+    let s = find(tenantId, counter, window);
     if (!s) {
       // A random phase spreads the periodic writes of counters first used in the same tick over later ticks.
       const syncedAtTick = tick - Math.floor((Math.random() * staleTicks) / 2);
       s = { tenantId, counter, window, base: undefined, pending: 0, limit: undefined, usedAtTick: tick, syncedAtTick, loading: undefined };
-      slots.set(keyOf(tenantId, counter, window), s);
+      const list = slots.get(tenantId);
       if (list) list.push(s);
-      else byTenant.set(tenantId, [s]);
+      else slots.set(tenantId, [s]);
     }
     s.usedAtTick = tick;
     return s;
@@ -178,14 +176,14 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
       );
       // The stored total now includes every replica's flushed increments.
       for (const row of res.rows) {
-        const s = slots.get(keyOf(tenantId, row.counter, row.window_key));
+        const s = find(tenantId, row.counter, row.window_key);
         if (s) s.base = Number(row.used);
       }
       for (const s of batch) s.syncedAtTick = tick;
     } catch (error) {
       if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
         // The tenant was purged meanwhile: its counters go with it.
-        for (const s of batch) remove(keyOf(s.tenantId, s.counter, s.window), s);
+        for (const s of batch) remove(s);
         return;
       }
       for (const [i, s] of batch.entries()) s.pending += sent[i]!;
@@ -195,24 +193,14 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
 
   /** Writes the tenants with a due counter (all tenants with `everything`), each with all its counters. */
   async function flushNow(everything: boolean): Promise<void> {
-    const dueTenants = new Set<string>();
-    for (const [key, s] of slots) {
-      if (s.pending === 0 && !s.loading && tick - s.usedAtTick >= staleTicks) {
-        // Idle for a while: forget it, so a later use reads the fresh total.
-        remove(key, s);
-        continue;
-      }
-      if (everything || isDue(s)) dueTenants.add(s.tenantId);
-    }
-    const byTenant = new Map<string, Slot[]>();
-    for (const s of slots.values()) {
-      if (!dueTenants.has(s.tenantId)) continue;
-      const list = byTenant.get(s.tenantId) ?? [];
-      list.push(s);
-      byTenant.set(s.tenantId, list);
+    const due: Array<[string, Slot[]]> = [];
+    for (const [tenantId, list] of [...slots]) {
+      // Idle for a while: forget it, so a later use reads the fresh total.
+      for (const s of [...list]) if (s.pending === 0 && !s.loading && tick - s.usedAtTick >= staleTicks) remove(s);
+      if (slots.has(tenantId) && (everything || list.some(isDue))) due.push([tenantId, [...list]]);
     }
     const failures: unknown[] = [];
-    for (const [tenantId, batch] of byTenant) {
+    for (const [tenantId, batch] of due) {
       await writeTenant(tenantId, batch).catch((e: unknown) => failures.push(e));
       // One transaction per tenant (RLS), and with an in-process database each settles without a trip through the
       // event loop: yield between tenants so a flush of hundreds of them does not hold requests back for its whole length.
@@ -277,8 +265,9 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
         res.rows.map((r) => [keyOf(r.tenant_id, r.counter, r.window_key), { tenantId: r.tenant_id, counter: r.counter, window: r.window_key, used: Number(r.used) }]),
       );
       // Increments made here after the flush began are not stored yet; show them too.
-      for (const [key, s] of slots) {
+      for (const s of [...slots.values()].flat()) {
         if (s.pending === 0 || !windows.includes(s.window)) continue;
+        const key = keyOf(s.tenantId, s.counter, s.window);
         const row = rows.get(key) ?? { tenantId: s.tenantId, counter: s.counter, window: s.window, used: 0 };
         row.used += s.pending;
         rows.set(key, row);
@@ -288,12 +277,8 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
     async forgetTenant(tenantId) {
       // Let a flush in progress finish, so it cannot write the tenant back after the purge.
       await flushing.catch(() => {});
-      let count = 0;
-      for (const [key, s] of slots) {
-        if (s.tenantId !== tenantId) continue;
-        remove(key, s);
-        count++;
-      }
+      const count = slots.get(tenantId)?.length ?? 0;
+      slots.delete(tenantId);
       return count;
     },
     async close() {
