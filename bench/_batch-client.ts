@@ -9,6 +9,7 @@
  */
 import { once } from 'node:events';
 import type { MessagePort } from 'node:worker_threads';
+import { lowerThisThreadsPriority } from '../src/models/batch-thread-priority.js';
 
 export interface BatchClientTask {
   url: string;
@@ -16,6 +17,8 @@ export interface BatchClientTask {
   rows: number;
   features: string[];
   port: MessagePort;
+  /** This thread's nice value (see the bench's `--a-client-nice`). */
+  nice: number;
 }
 
 export interface BatchClientResult {
@@ -26,6 +29,7 @@ export interface BatchClientResult {
 }
 
 export default async function runBatchClient(task: BatchClientTask): Promise<BatchClientResult> {
+  lowerThisThreadsPriority(task.nice);
   const lines = [task.features.join(',')];
   for (let i = 0; i < task.rows; i++) lines.push(`${i % 100},${i % 3 === 0 ? 1 : 0},${i % 7}`);
   const csv = `${lines.join('\n')}\n`;

@@ -13,13 +13,18 @@
  * batch goes with the first flood, and that phase lasts until the batch's
  * answer has been read (at least --seconds), so every part of the batch —
  * upload, parsing, prediction, the answer — runs under B's measured load.
- * A's batch client runs on a thread of its own (`_batch-client.ts`), as it
- * would be another machine: its megabytes of CSV and JSON are not handled on
- * the event loop that sends B's requests and times them.
+ * A's batch client and A's flood each run on a thread of their own
+ * (`_batch-client.ts`, `_flood-client.ts`), as they would be other machines:
+ * their megabytes of CSV and thousand responses a second are not handled on
+ * the event loop that sends B's requests and times them. Those two threads
+ * run at nice --a-client-nice (default 10; 0 to compare): on a machine of few
+ * cores that is shared with the server, A's clients would otherwise take CPU
+ * time from the server that, from other machines, they would not.
  *
  * Options: --seconds (per phase, default 5), --a-rate (A's requests/s limit,
- * default 50), --b-rate (B's steady requests/s, default 25), --flood (multiple
- * of A's limit, default 20), --batch-rows (default 1,000,000).
+ * default 50), --b-rate (B's steady requests/s, default 40), --flood (multiple
+ * of A's limit, default 20), --batch-rows (default 1,000,000), --a-client-nice
+ * (default 10).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +36,9 @@ import { Piscina } from 'piscina';
 import { exportXgboostJson, train } from '../src/gbdt/index.js';
 import { startServerProcess } from '../test/support/server-process.js';
 import type { BatchClientResult, BatchClientTask } from './_batch-client.js';
+import type { FloodClientResult, FloodClientTask } from './_flood-client.js';
 import { argNumber, median, percentile, printResult, progress, round } from './_harness.js';
+import { openLoop } from './_open-loop.js';
 
 const ADMIN_KEY = 'tmladm_bench-operator-key-0123456789';
 const routeArg = process.argv.indexOf('--route');
@@ -46,6 +53,7 @@ const aRate = argNumber('a-rate', 50);
 const bRate = argNumber('b-rate', 40);
 const floodMultiple = argNumber('flood', 20);
 const batchRows = argNumber('batch-rows', 1_000_000);
+const aClientNice = argNumber('a-client-nice', 10);
 const FEATURES = ['price', 'promo', 'weekday'];
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tenantml-bench-noisy-'));
@@ -98,42 +106,6 @@ async function publishModel(key: string): Promise<void> {
   if (res.status >= 300) throw new Error(`publishing the model: ${res.status} ${res.text}`);
 }
 
-/** Sends `send()` at `rate` per second for `ms` — and on while `busy()` — open loop; resolves with every outcome. */
-async function steady(
-  rate: number,
-  ms: number,
-  send: () => Promise<number>,
-  busy: () => boolean = () => false,
-): Promise<{ latencies: number[]; statuses: number[]; spanMs: number }> {
-  const latencies: number[] = [];
-  const statuses: number[] = [];
-  const pending: Promise<void>[] = [];
-  const start = performance.now();
-  const total = Math.round((rate * ms) / 1000);
-  let last = start;
-  for (let i = 0; i < total || busy(); i++) {
-    const wait = start + (i * 1000) / rate - performance.now();
-    // Always yield, so one generator running late cannot starve the other's responses.
-    await (wait > 1 ? sleep(wait) : new Promise<void>((resolve) => setImmediate(resolve)));
-    last = performance.now();
-    const sentAt = last;
-    pending.push(
-      send().then(
-        (status) => {
-          latencies.push(performance.now() - sentAt);
-          statuses.push(status);
-        },
-        () => {
-          latencies.push(performance.now() - sentAt);
-          statuses.push(0);
-        },
-      ),
-    );
-  }
-  await Promise.all(pending);
-  return { latencies, statuses, spanMs: last - start };
-}
-
 /**
  * Tenant A's batch on a thread of its own (see `_batch-client.ts`): resolves once the body is built.
  * `start` sends it and resolves once the request is on its way, with the outcome still to come.
@@ -141,7 +113,7 @@ async function steady(
 async function batchClient(key: string): Promise<{ start: () => Promise<{ outcome: Promise<BatchClientResult> }>; close: () => Promise<void> }> {
   const pool = new Piscina({ filename: new URL('./_batch-client.ts', import.meta.url).href, maxThreads: 1 });
   const { port1, port2 } = new MessageChannel();
-  const task: BatchClientTask = { url: `${base}/v1/models/demand/predict`, key, rows: batchRows, features: FEATURES, port: port2 };
+  const task: BatchClientTask = { url: `${base}/v1/models/demand/predict`, key, rows: batchRows, features: FEATURES, port: port2, nice: aClientNice };
   const result = pool.run(task, { transferList: [port2] }) as Promise<BatchClientResult>;
   await once(port1, 'message');
   return {
@@ -162,26 +134,29 @@ function latencySummary(latencies: number[]) {
 }
 
 let batchThread: Awaited<ReturnType<typeof batchClient>> | undefined;
+let floodThread: Piscina | undefined;
 try {
   const aKey = await createTenant('tenant-a', { requestsPerSecond: aRate, burst: aRate, dailyPredictions: 50_000_000, monthlyPredictions: 500_000_000 });
   const bKey = await createTenant('tenant-b', { requestsPerSecond: 10 * bRate, burst: 10 * bRate });
 
   let bRequest: () => Promise<number>;
-  let aRequest: () => Promise<number>;
+  let aRequest: Omit<FloodClientTask, 'rate' | 'ms' | 'busy' | 'nice'>;
   if (mode === 'predict') {
     await publishModel(aKey);
     await publishModel(bKey);
     const one = JSON.stringify({ rows: [{ price: 42, promo: 1, weekday: 6 }] });
     bRequest = async () => (await call(bKey, 'POST', '/v1/models/demand/predict', one)).status;
-    aRequest = async () => (await call(aKey, 'POST', '/v1/models/demand/predict', one)).status;
+    aRequest = { url: `${base}/v1/models/demand/predict`, key: aKey, method: 'POST', body: one };
   } else {
     bRequest = async () => (await call(bKey, 'GET', '/v1/datasets')).status;
-    aRequest = async () => (await call(aKey, 'GET', '/v1/datasets')).status;
+    aRequest = { url: `${base}/v1/datasets`, key: aKey, method: 'GET' };
   }
+  floodThread = new Piscina({ filename: new URL('./_flood-client.ts', import.meta.url).href, maxThreads: 1, minThreads: 1 });
+  const floodBusy = new Int32Array(new SharedArrayBuffer(4));
   // Built before any measurement, on its own thread: generating it inside the phase would stall the load generators.
   batchThread = mode === 'predict' ? await batchClient(aKey) : undefined;
   progress('warm-up: B alone');
-  await steady(bRate, 3000, bRequest);
+  await openLoop(bRate, 3000, bRequest);
 
   const alone = { latencies: [] as number[], statuses: [] as number[] };
   const underFlood = { latencies: [] as number[], statuses: [] as number[] };
@@ -191,13 +166,12 @@ try {
   let batchResult: { status: number; ms: number } | undefined;
   for (let round = 1; round <= rounds; round++) {
     progress(`round ${round}/${rounds}: B alone at ${bRate}/s for ${seconds}s`);
-    const quiet = await steady(bRate, seconds * 1000, bRequest);
+    const quiet = await openLoop(bRate, seconds * 1000, bRequest);
     const withBatch = mode === 'predict' && round === 1;
     progress(`round ${round}/${rounds}: A floods at ${floodMultiple}× its ${aRate}/s limit${withBatch ? ` plus a ${batchRows}-row batch` : ''}, B at ${bRate}/s`);
     let batch: Promise<{ status: number; ms: number }> | undefined;
-    let batchRunning = false;
     if (withBatch && batchThread) {
-      batchRunning = true;
+      Atomics.store(floodBusy, 0, 1);
       const { outcome } = await batchThread.start();
       // Its headers are out; a moment for the server to admit it before A's flood spends the burst.
       await sleep(50);
@@ -207,13 +181,11 @@ try {
           else if (result.predictions !== batchRows) progress(`batch: expected ${batchRows} predictions, counted ${result.predictions}`);
           return { status: result.status, ms: result.ms };
         })
-        .finally(() => (batchRunning = false));
+        .finally(() => Atomics.store(floodBusy, 0, 0));
     }
-    const whileBatch = () => batchRunning;
-    const [noisy, a] = await Promise.all([
-      steady(bRate, seconds * 1000, bRequest, whileBatch),
-      steady(aRate * floodMultiple, seconds * 1000, aRequest, whileBatch),
-    ]);
+    const whileBatch = () => Atomics.load(floodBusy, 0) === 1;
+    const floodTask: FloodClientTask = { ...aRequest, rate: aRate * floodMultiple, ms: seconds * 1000, busy: floodBusy, nice: aClientNice };
+    const [noisy, a] = await Promise.all([openLoop(bRate, seconds * 1000, bRequest, whileBatch), floodThread.run(floodTask) as Promise<FloodClientResult>]);
     floodSeconds.push(Math.round(noisy.spanMs / 100) / 10);
     if (batch) batchResult = await batch;
     alone.latencies.push(...quiet.latencies);
@@ -238,6 +210,7 @@ try {
     benchmark: 'noisy-neighbor',
     route: mode === 'predict' ? 'POST /v1/models/:name/predict' : 'GET /v1/datasets',
     secondsPerPhase: seconds,
+    aClientThreadsNice: aClientNice,
     rounds,
     b: {
       ratePerSecond: bRate,
@@ -273,6 +246,7 @@ try {
   process.exitCode = 1;
 } finally {
   await batchThread?.close();
+  await floodThread?.close({ force: true });
   await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

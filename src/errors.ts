@@ -45,6 +45,14 @@ export interface AppErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Rejections that arrive in floods (a tenant over its rate, its quota, or the
+ * shedder's deadline; bad keys) carry no stack: each is raised at the same
+ * admission point, so the trace tells nothing, and capturing it was measured
+ * at about 26 µs per 429 — more than the rest of the rejection.
+ */
+const UNTRACED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['rate_limited', 'quota_exceeded', 'overloaded', 'unauthorized']);
+
 /** An expected failure with a stable machine-readable code and a human message. */
 export class AppError extends Error {
   readonly code: ErrorCode;
@@ -52,7 +60,10 @@ export class AppError extends Error {
   readonly retryAfterSeconds: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (UNTRACED_CODES.has(code)) Error.stackTraceLimit = 0;
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'AppError';
     this.code = code;
     this.details = options.details;

@@ -18,7 +18,7 @@ export const BATCH_THREAD_NICE = 10;
 lowerThisThreadsPriority(BATCH_THREAD_NICE);
 
 /** Linux schedules threads as tasks with their own nice value; elsewhere the thread keeps the process's priority. */
-function lowerThisThreadsPriority(nice: number): void {
+export function lowerThisThreadsPriority(nice: number): void {
   try {
     // `/proc/thread-self` → `<pid>/task/<tid>`; setpriority on a tid changes that thread only.
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());

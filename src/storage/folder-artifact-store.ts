@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { errors } from '../errors.js';
 import { assertStoreKey, assertStorePrefix } from './artifact-key.js';
@@ -22,6 +22,28 @@ function code(error: unknown): string | undefined {
 export function isMissing(error: unknown): boolean {
   const c = code(error);
   return c === 'ENOENT' || c === 'ENOTDIR' || c === 'EISDIR';
+}
+
+/**
+ * The whole file in one read at its size: four thread-pool round trips (open,
+ * stat, read, close) whatever its size, where `readFile` reads 512 KiB a trip
+ * (a 3 MB index took nine, each waiting its turn behind other I/O).
+ */
+async function readWhole(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const out = new Uint8Array(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(out, filled, size - filled, filled);
+      if (bytesRead === 0) break; // shorter than its size said: the envelope check reports the truncation
+      filled += bytesRead;
+    }
+    return filled === size ? out : out.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
 }
 
 function down(op: string, error: unknown): Error {
@@ -113,8 +135,7 @@ export function createFolderArtifactStore(config: FolderStoreConfig): ArtifactSt
     async get(key) {
       const path = pathOf(key);
       try {
-        const buffer = await readFile(path);
-        return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+        return await readWhole(path);
       } catch (error) {
         if (isMissing(error)) return null;
         throw down('read', error);

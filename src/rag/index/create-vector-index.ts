@@ -1,7 +1,7 @@
 import { errors } from '../../errors.js';
 import { ExactIndex } from './exact-index.js';
 import { type HnswOptions, HnswIndex } from './hnsw-index.js';
-import { readIndexHeader } from './index-format.js';
+import { type DecodeIndexOptions, readIndexHeader } from './index-format.js';
 import type { VectorIndex, VectorIndexKind } from './vector-index.js';
 
 /**
@@ -60,10 +60,12 @@ export function buildVectorIndex(input: IndexBuildInput): VectorIndex {
  * corrupt bytes throw `CorruptIndexError`. `adopt`: the bytes are the caller's
  * to give away (a fresh read), so an exact index may keep views on them
  * instead of copying; HNSW always copies, so the graph's bytes are not pinned.
+ * `verified`: the bytes passed the artifact store's sha256 just now (see `DecodeIndexOptions`).
  */
-export function loadVectorIndex(bytes: Uint8Array, options: { hnsw?: HnswOptions; adopt?: boolean } = {}): VectorIndex {
+export function loadVectorIndex(bytes: Uint8Array, options: { hnsw?: HnswOptions } & DecodeIndexOptions = {}): VectorIndex {
   const header = readIndexHeader(bytes);
-  return header.kind === 'exact' ? ExactIndex.load(bytes, { adopt: options.adopt ?? false }) : HnswIndex.load(bytes, options.hnsw);
+  const decode = { adopt: options.adopt ?? false, verified: options.verified ?? false };
+  return header.kind === 'exact' ? ExactIndex.load(bytes, decode) : HnswIndex.load(bytes, options.hnsw, decode);
 }
 
 function resolveKind(options: { kind?: VectorIndexKind | 'auto'; hnswThreshold?: number; dimension: number }, count: number): VectorIndexKind {

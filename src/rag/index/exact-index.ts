@@ -1,5 +1,5 @@
 import { errors } from '../../errors.js';
-import { decodeIndex, encodeIndex } from './index-format.js';
+import { type DecodeIndexOptions, decodeIndex, encodeIndex } from './index-format.js';
 import { TopK } from './top-k.js';
 import type { SearchHit, VectorIndex } from './vector-index.js';
 
@@ -28,7 +28,7 @@ export class ExactIndex implements VectorIndex {
   }
 
   /** Restores an exact index from `serialize()` output, verifying checksums; with `adopt` it keeps views on `bytes` (the caller must not use them afterwards). */
-  static load(bytes: Uint8Array, options: { adopt?: boolean } = {}): ExactIndex {
+  static load(bytes: Uint8Array, options: DecodeIndexOptions = {}): ExactIndex {
     const { header, ids, vectors } = decodeIndex(bytes, options);
     return ExactIndex.adopt(header.dimension, header.generation, ids, vectors);
   }

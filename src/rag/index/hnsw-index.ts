@@ -70,8 +70,8 @@ export class HnswIndex implements VectorIndex {
   }
 
   /** Restores from `serialize()` output; a damaged graph section is a `CorruptIndexError`. */
-  static load(bytes: Uint8Array, options: HnswOptions = {}): HnswIndex {
-    const { header, ids, vectors, extra } = decodeIndex(bytes);
+  static load(bytes: Uint8Array, options: HnswOptions = {}, decode: { verified?: boolean } = {}): HnswIndex {
+    const { header, ids, vectors, extra } = decodeIndex(bytes, { verified: decode.verified ?? false });
     if (header.kind !== 'hnsw') throw new CorruptIndexError(`expected an hnsw index, found ${header.kind}`);
     const store = ExactIndex.adopt(header.dimension, header.generation, ids, vectors);
     const opts = withDefaults(options);

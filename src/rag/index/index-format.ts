@@ -77,13 +77,25 @@ export function readIndexHeader(bytes: Uint8Array): IndexHeader {
   };
 }
 
+/** How `decodeIndex` may treat its input. */
+export interface DecodeIndexOptions {
+  /** The bytes are the caller's to give away (a fresh read): return views on them instead of copies when aligned. */
+  adopt?: boolean;
+  /**
+   * The bytes were just verified whole by a stronger check (the artifact
+   * store's sha256 envelope), so the payload crc32 would check them a second
+   * time: skip it. The header checksum is still read.
+   */
+  verified?: boolean;
+}
+
 /**
  * Verifies header and payload checksum, and copies out ids and vectors; with
  * `adopt` (for bytes nobody else will touch, such as a fresh read of the
  * artifact) it returns views on `bytes` instead when they are aligned, so a
  * cold load allocates the vectors once (the read), not twice.
  */
-export function decodeIndex(bytes: Uint8Array, options: { adopt?: boolean } = {}): IndexPayload {
+export function decodeIndex(bytes: Uint8Array, options: DecodeIndexOptions = {}): IndexPayload {
   const header = readIndexHeader(bytes);
   const { count, dimension, payloadLength } = header;
   if (bytes.length !== INDEX_HEADER_BYTES + payloadLength) {
@@ -91,7 +103,7 @@ export function decodeIndex(bytes: Uint8Array, options: { adopt?: boolean } = {}
   }
   const payload = bytes.subarray(INDEX_HEADER_BYTES);
   const stored = new DataView(bytes.buffer, bytes.byteOffset, INDEX_HEADER_BYTES).getUint32(28, true);
-  if (crc32(payload) !== stored) throw corrupt('payload checksum mismatch');
+  if (!options.verified && crc32(payload) !== stored) throw corrupt('payload checksum mismatch');
   const vectorBytes = count * dimension * 4;
   if (count * 8 + vectorBytes > payloadLength) throw corrupt('count and dimension do not fit the payload');
   if (options.adopt && payload.byteOffset % 8 === 0) {

@@ -267,8 +267,9 @@ export class NamespaceIndexes {
         this.#corrupt(artifact, new Error(`header says generation ${header.generation}, dimension ${header.dimension}`));
         return undefined;
       }
-      // A fresh read nobody else holds: the index may keep views on it instead of copying 3 MB per 2,000 vectors.
-      const index = loadVectorIndex(bytes, { adopt: true });
+      // A fresh read nobody else holds (the index may keep views on it instead of copying 3 MB per 2,000 vectors),
+      // and, on a sealed store, just verified whole by its sha256 (a second crc32 pass would find nothing new).
+      const index = loadVectorIndex(bytes, { adopt: true, verified: this.o.artifacts.getSealed !== undefined });
       this.o.metrics.indexLoads.inc({ source: 'artifact' });
       return { index, lexical };
     } catch (err) {
