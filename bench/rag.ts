@@ -196,7 +196,7 @@ try {
     const ns = await platform.db.withTenant(tenant, (tx) => findNamespace(tx, 'docs'));
     platform.rag.indexes.evictTenant(tenant);
     const t0 = performance.now();
-    await platform.rag.indexes.acquireSet(tenant, ns);
+    (await platform.rag.indexes.acquireSet(tenant, ns)).release();
     const t1 = performance.now();
     await rag.search.search(tenant, 'docs', { query: corpus.question(), topK: 10, mode: 'hybrid' });
     loadTimes.push(t1 - t0);
@@ -237,6 +237,7 @@ try {
     recallAt10: Math.min(recallOne.recallAt10, recallTen.recallAt10) >= TARGETS.recallAt10,
   };
   const cache = platform.rag.indexes.stats();
+  const bufferPool = platform.rag.indexes.bufferPoolStats();
   printResult({
     benchmark: 'rag',
     setup: {
@@ -251,6 +252,7 @@ try {
       indexCacheBudgetMB: CACHE_MB,
       indexCacheResidentMB: round(cache.residentBytes / 2 ** 20, 1),
       indexCacheEntries: cache.entries,
+      indexBufferPool: { reused: bufferPool.reused, allocated: bufferPool.allocated },
       realPathTenants: INGEST_TENANTS,
       bulkTenants: bulkTenants.length,
       bulkSeconds: round(bulkSeconds, 1),

@@ -28,6 +28,14 @@ export interface ArtifactStore {
    */
   getSealed?(key: string): Promise<Uint8Array | null>;
   /**
+   * Like `get`, reading into memory the caller provides: `allocate(size)`
+   * returns a buffer of exactly `size` bytes (folder backend only). Lets a
+   * caller reuse the memory of objects it has dropped instead of allocating
+   * megabytes per read. On a sealing store the result is the verified payload,
+   * a view into that buffer.
+   */
+  getInto?(key: string, allocate: (size: number) => Uint8Array): Promise<Uint8Array | null>;
+  /**
    * The local file holding the object (folder backend only): lets a worker
    * thread read it without a round trip through the event loop. On a sealing
    * store it is the sealed file, to be verified with `openArtifact`.

@@ -29,11 +29,11 @@ export function isMissing(error: unknown): boolean {
  * stat, read, close) whatever its size, where `readFile` reads 512 KiB a trip
  * (a 3 MB index took nine, each waiting its turn behind other I/O).
  */
-async function readWhole(path: string): Promise<Uint8Array> {
+async function readWhole(path: string, allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size)): Promise<Uint8Array> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
-    const out = new Uint8Array(size);
+    const out = allocate(size);
     let filled = 0;
     while (filled < size) {
       const { bytesRead } = await handle.read(out, filled, size - filled, filled);
@@ -84,6 +84,16 @@ export function createFolderArtifactStore(config: FolderStoreConfig): ArtifactSt
     return out.filter((k) => k.startsWith(prefix)).sort();
   }
 
+  async function read(key: string, allocate?: (size: number) => Uint8Array): Promise<Uint8Array | null> {
+    const path = pathOf(key);
+    try {
+      return await readWhole(path, allocate);
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw down('read', error);
+    }
+  }
+
   async function pruneEmptyParents(file: string): Promise<void> {
     let dir = dirname(file);
     while (dir.startsWith(root + sep) && dir !== root) {
@@ -132,15 +142,8 @@ export function createFolderArtifactStore(config: FolderStoreConfig): ArtifactSt
       }
     },
     localPath: pathOf,
-    async get(key) {
-      const path = pathOf(key);
-      try {
-        return await readWhole(path);
-      } catch (error) {
-        if (isMissing(error)) return null;
-        throw down('read', error);
-      }
-    },
+    get: (key) => read(key),
+    getInto: (key, allocate) => read(key, allocate),
     async exists(key) {
       try {
         return (await stat(pathOf(key))).isFile();

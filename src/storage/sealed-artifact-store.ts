@@ -12,6 +12,14 @@ export function withIntegrity(inner: ArtifactStore): ArtifactStore {
       return sealed === null ? null : openArtifact(sealed, key);
     },
     getSealed: (key) => inner.get(key),
+    ...(inner.getInto === undefined
+      ? {}
+      : {
+          getInto: async (key: string, allocate: (size: number) => Uint8Array) => {
+            const sealed = await inner.getInto!(key, allocate);
+            return sealed === null ? null : openArtifact(sealed, key);
+          },
+        }),
     ...(inner.localPath === undefined ? {} : { localPath: inner.localPath }),
     exists: (key) => inner.exists(key),
     delete: (key) => inner.delete(key),

@@ -3,6 +3,9 @@ import { type DecodeIndexOptions, decodeIndex, encodeIndex } from './index-forma
 import { TopK } from './top-k.js';
 import type { SearchHit, VectorIndex } from './vector-index.js';
 
+/** Above this share of non-zero query components, the dense loop is faster (see `sparseQuery`). */
+const SPARSE_QUERY_MAX_DENSITY = 0.4;
+
 /** Approximate bytes per Map entry (key, value, hash slot) in V8. */
 const MAP_ENTRY_BYTES = 40;
 
@@ -107,6 +110,13 @@ export class ExactIndex implements VectorIndex {
   search(query: Float32Array, k: number, filter?: (id: number) => boolean): SearchHit[] {
     if (query.length !== this.dimension) throw errors.validation(`query of length ${query.length} for a ${this.dimension}-dimensional index`);
     const top = new TopK(Math.min(k, this.#size));
+    const sparse = sparseQuery(query);
+    if (sparse) this.#scanSparse(sparse.at, sparse.values, top, filter);
+    else this.#scanDense(query, top, filter);
+    return top.hits();
+  }
+
+  #scanDense(query: Float32Array, top: TopK, filter: ((id: number) => boolean) | undefined): void {
     const d = this.dimension;
     const vs = this.#vectors;
     const ids = this.#ids;
@@ -130,7 +140,29 @@ export class ExactIndex implements VectorIndex {
       const score = s0 + s1 + s2 + s3;
       if (score >= top.threshold) top.push(id, score);
     }
-    return top.hits();
+  }
+
+  /** The dot products over the query's non-zero components only (hashed embeddings of short questions: about a third). */
+  #scanSparse(at: Int32Array, values: Float32Array, top: TopK, filter: ((id: number) => boolean) | undefined): void {
+    const d = this.dimension;
+    const vs = this.#vectors;
+    const ids = this.#ids;
+    const n = at.length;
+    for (let slot = 0; slot < this.#size; slot++) {
+      const id = ids[slot]!;
+      if (filter && !filter(id)) continue;
+      const base = slot * d;
+      let s0 = 0;
+      let s1 = 0;
+      let j = 0;
+      for (; j + 1 < n; j += 2) {
+        s0 += vs[base + at[j]!]! * values[j]!;
+        s1 += vs[base + at[j + 1]!]! * values[j + 1]!;
+      }
+      if (j < n) s0 += vs[base + at[j]!]! * values[j]!;
+      const score = s0 + s1;
+      if (score >= top.threshold) top.push(id, score);
+    }
   }
 
   /** How many stored ids a filter accepts. */
@@ -176,6 +208,25 @@ export class ExactIndex implements VectorIndex {
     this.#ids = ids;
     this.#vectors = vectors;
   }
+}
+
+/**
+ * The query's non-zero components (positions and values) when they are few
+ * enough for a gather loop to beat the dense one (under 40% of the dimension,
+ * measured), else undefined. Skipping exact zeros changes no score.
+ */
+function sparseQuery(query: Float32Array): { at: Int32Array; values: Float32Array } | undefined {
+  let nonZero = 0;
+  for (let j = 0; j < query.length; j++) if (query[j] !== 0) nonZero++;
+  if (nonZero >= query.length * SPARSE_QUERY_MAX_DENSITY) return undefined;
+  const at = new Int32Array(nonZero);
+  const values = new Float32Array(nonZero);
+  for (let j = 0, i = 0; j < query.length; j++) {
+    if (query[j] === 0) continue;
+    at[i] = j;
+    values[i++] = query[j]!;
+  }
+  return { at, values };
 }
 
 /** Ids are storage labels: non-negative safe integers (they become usearch's u64 keys). */

@@ -3,8 +3,9 @@
  * `${tenantId}/${namespaceId}` (invariant 3). Unlike the model cache, an
  * entry's size changes as documents are added, so sizes are re-read on
  * `resized()`. Eviction hands the entry to `onEvict` (which writes a dirty
- * index back) and never touches a caller's reference: searches are
- * synchronous, so an evicted index finishes the query it is serving.
+ * index back); every entry that leaves, evicted, replaced or deleted, then
+ * goes to `onLeave`. Neither touches a caller's reference: a search holding a
+ * lease on an entry (see `NamespaceIndexes.acquireSet`) finishes with it.
  */
 import type { VectorIndex } from '../index/vector-index.js';
 import type { LexicalIndex } from '../search/lexical-index.js';
@@ -19,6 +20,14 @@ export interface CachedIndex {
   lexical?: LexicalIndex | undefined;
   /** Changed in memory since it was last persisted. */
   dirty: boolean;
+  /** Searches holding the entry; its memory is reused only once it has left the cache and this is 0. */
+  leases?: number;
+  /** Set when the entry leaves the cache. */
+  retired?: boolean;
+  /** Pooled buffers the indexes keep views on, returned to the pool when the entry is retired and unleased. */
+  buffers?: ArrayBuffer[];
+  /** Bytes of `buffers` past what the indexes use (pooled buffers are rounded up), counted against the budget. */
+  slackBytes?: number;
 }
 
 /** The cache key of a namespace's index; the tenant comes first. */
@@ -34,6 +43,7 @@ export class IndexCache {
   constructor(
     readonly budgetBytes: number,
     private readonly onEvict: (entry: CachedIndex) => void = () => undefined,
+    private readonly onLeave: (entry: CachedIndex) => void = () => undefined,
   ) {}
 
   /** The entry, marked most recently used. */
@@ -69,8 +79,14 @@ export class IndexCache {
     this.evictPast(entry.key);
   }
 
-  /** Removes an entry without calling `onEvict`. Returns it if it was resident. */
+  /** Removes an entry without calling `onEvict` (`onLeave` is called). Returns it if it was resident. */
   delete(key: string): CachedIndex | undefined {
+    const entry = this.#remove(key);
+    if (entry) this.onLeave(entry);
+    return entry;
+  }
+
+  #remove(key: string): CachedIndex | undefined {
     const slot = this.#entries.get(key);
     if (!slot) return undefined;
     this.#entries.delete(key);
@@ -102,13 +118,14 @@ export class IndexCache {
     for (const [key, slot] of this.#entries) {
       if (this.#bytes <= this.budgetBytes) return;
       if (key === keep) continue;
-      this.delete(key);
+      this.#remove(key);
       this.onEvict(slot.entry);
+      this.onLeave(slot.entry);
     }
     // A single index larger than the whole budget stays until the next one arrives.
   }
 }
 
 function entryBytes(entry: CachedIndex): number {
-  return entry.index.sizeBytes + (entry.lexical?.sizeBytes ?? 0);
+  return entry.index.sizeBytes + (entry.lexical?.sizeBytes ?? 0) + (entry.slackBytes ?? 0);
 }

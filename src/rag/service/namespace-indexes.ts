@@ -16,6 +16,7 @@ import { LexicalIndex } from '../search/lexical-index.js';
 import { namespaceEmbeddings, namespaceTexts } from '../storage/document-records.js';
 import { decodeEmbeddingInto } from '../storage/embedding-codec.js';
 import type { RagWorkerPool } from '../worker/rag-worker-pool.js';
+import { IndexBufferPool } from './index-buffer-pool.js';
 import { type CachedIndex, IndexCache, indexCacheKey } from './index-cache.js';
 import type { RagMetrics } from './rag-metrics.js';
 
@@ -38,10 +39,15 @@ export interface IndexWrite {
   addedTexts?: readonly string[];
 }
 
-/** A namespace's resident indexes. `lexical` is absent while it is being built: use Postgres full-text search then. */
+/**
+ * A namespace's resident indexes, leased: call `release()` once done with
+ * them (their memory may then go to another namespace's next load). `lexical`
+ * is absent while it is being built: use Postgres full-text search then.
+ */
 export interface NamespaceIndexSet {
   vector: VectorIndex;
   lexical: LexicalIndex | undefined;
+  release(): void;
 }
 
 /** Wiring and tuning. */
@@ -57,6 +63,9 @@ export interface NamespaceIndexesOptions {
   writeBackDelayMs?: number;
   log?: (level: 'warn' | 'error', message: string, details: Record<string, unknown>) => void;
 }
+
+/** Memory of dropped indexes kept for the next loads: an eighth of the budget, at most this. */
+const MAX_POOLED_BYTES = 64 * 2 ** 20;
 
 const INDEX_FILE = 'index.tmvx';
 const LEXICAL_FILE = 'lexical.tmlx';
@@ -79,6 +88,7 @@ export function indexArtifactPrefix(tenantId: string, namespaceId: string): stri
 /** The tenant's vector indexes, memory-budgeted and consistent with Postgres by generation. */
 export class NamespaceIndexes {
   readonly #cache: IndexCache;
+  readonly #buffers: IndexBufferPool;
   readonly #flights = new Map<string, Promise<CachedIndex>>();
   readonly #lexicalFlights = new Map<string, Promise<void>>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
@@ -91,11 +101,17 @@ export class NamespaceIndexes {
 
   constructor(private readonly o: NamespaceIndexesOptions) {
     this.#threshold = o.hnswThreshold ?? HNSW_THRESHOLD;
-    this.#cache = new IndexCache(o.cacheBytes, (entry) => {
-      this.#cancelTimer(entry.key);
-      if (entry.dirty) this.#track(this.#persist(entry));
-      this.#gauge();
-    });
+    this.#buffers = new IndexBufferPool(Math.min(MAX_POOLED_BYTES, Math.floor(o.cacheBytes / 8)));
+    this.#cache = new IndexCache(
+      o.cacheBytes,
+      (entry) => {
+        this.#cancelTimer(entry.key);
+        // `#persist` serializes before its first await, so the bytes are copied before the entry is retired below.
+        if (entry.dirty) this.#track(this.#persist(entry));
+        this.#gauge();
+      },
+      (entry) => this.#retire(entry),
+    );
     this.#unsubscribe = o.bus.subscribe((event) => {
       if (event.type === 'tenant-purged') this.evictTenant(event.tenantId);
       else if (event.type === 'index-changed') {
@@ -110,7 +126,9 @@ export class NamespaceIndexes {
 
   /** The namespace's index at (at least) the given generation, loading or rebuilding it if needed. */
   async acquire(tenantId: string, ns: IndexedNamespace): Promise<VectorIndex> {
-    return (await this.acquireSet(tenantId, ns)).vector;
+    const set = await this.acquireSet(tenantId, ns);
+    set.release();
+    return set.vector;
   }
 
   /**
@@ -119,10 +137,26 @@ export class NamespaceIndexes {
    * query ranks the same whether or not the index happened to be resident.
    */
   async acquireSet(tenantId: string, ns: IndexedNamespace): Promise<NamespaceIndexSet> {
-    const entry = await this.#acquireEntry(tenantId, ns);
-    const current = () => (entry.lexical && entry.lexical.generation === entry.index.generation ? entry.lexical : undefined);
-    if (!current() && this.#cache.peek(entry.key) === entry) await this.#buildLexical(entry);
-    return { vector: entry.index, lexical: current() };
+    let entry = await this.#acquireEntry(tenantId, ns);
+    // An entry that left the cache before this continuation ran may already have lent its memory out: load again.
+    for (let attempt = 0; entry.retired && attempt < 3; attempt++) entry = await this.#acquireEntry(tenantId, ns);
+    if (entry.retired) throw new Error(`index of namespace ${ns.id} keeps leaving the cache; the index cache budget is too small`);
+    entry.leases = (entry.leases ?? 0) + 1;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      entry.leases = (entry.leases ?? 1) - 1;
+      if (entry.retired) this.#recycle(entry);
+    };
+    try {
+      const current = () => (entry.lexical && entry.lexical.generation === entry.index.generation ? entry.lexical : undefined);
+      if (!current() && this.#cache.peek(entry.key) === entry) await this.#buildLexical(entry);
+      return { vector: entry.index, lexical: current(), release };
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   async #acquireEntry(tenantId: string, ns: IndexedNamespace): Promise<CachedIndex> {
@@ -152,6 +186,9 @@ export class NamespaceIndexes {
     const key = indexCacheKey(tenantId, namespaceId);
     const entry = this.#cache.peek(key);
     if (entry && entry.index.generation === write.generation - 1) {
+      // Changed in place, the indexes may move to arrays of their own: their read buffers go to the GC, not the pool.
+      entry.buffers = undefined;
+      entry.slackBytes = 0;
       entry.index.remove(write.removed);
       if (write.addedLabels.length > 0) entry.index.add(write.addedLabels, write.addedVectors);
       entry.index.generation = write.generation;
@@ -236,23 +273,46 @@ export class NamespaceIndexes {
     const fromArtifact = await this.#fromArtifact(tenantId, ns);
     const { index, lexical } = fromArtifact ?? (await this.#rebuild(tenantId, ns));
     const entry: CachedIndex = { key, tenantId, namespaceId: ns.id, index, lexical, dirty: false };
+    if (fromArtifact?.buffers.length) {
+      entry.buffers = fromArtifact.buffers;
+      entry.slackBytes = fromArtifact.slackBytes;
+    }
     this.#cache.set(entry);
     this.#gauge();
     return entry;
   }
 
-  async #fromArtifact(tenantId: string, ns: IndexedNamespace): Promise<{ index: VectorIndex; lexical: LexicalIndex | undefined } | undefined> {
+  /** Reads an artifact into pooled memory when the store can (folder), else as the store returns it. */
+  #read(key: string): Promise<Uint8Array | null> {
+    const { artifacts } = this.o;
+    return artifacts.getInto ? artifacts.getInto(key, (size) => this.#buffers.take(size)) : artifacts.get(key);
+  }
+
+  /** Returns a buffer `#read` took from the pool; memory a store allocated itself (it may share it) is never pooled. */
+  #giveBack(bytes: Uint8Array): void {
+    if (this.o.artifacts.getInto) this.#buffers.give(bytes.buffer as ArrayBuffer);
+  }
+
+  async #fromArtifact(
+    tenantId: string,
+    ns: IndexedNamespace,
+  ): Promise<{ index: VectorIndex; lexical: LexicalIndex | undefined; buffers: ArrayBuffer[]; slackBytes: number } | undefined> {
     const artifact = indexArtifactKey(tenantId, ns.id, ns.generation);
     const lexicalKey = lexicalArtifactKey(tenantId, ns.id, ns.generation);
     let bytes: Uint8Array | null;
     let lexicalBytes: Uint8Array | null = null;
     try {
-      [bytes, lexicalBytes] = await Promise.all([this.o.artifacts.get(artifact), this.o.artifacts.get(lexicalKey).catch(() => null)]);
+      [bytes, lexicalBytes] = await Promise.all([this.#read(artifact), this.#read(lexicalKey).catch(() => null)]);
     } catch (err) {
       this.#corrupt(artifact, err);
       return undefined;
     }
-    if (!bytes) return undefined;
+    if (!bytes) {
+      if (lexicalBytes) this.#giveBack(lexicalBytes);
+      return undefined;
+    }
+    const pooled = this.o.artifacts.getInto !== undefined;
+    const buffers: ArrayBuffer[] = [];
     let lexical: LexicalIndex | undefined;
     try {
       // A missing or unreadable lexical file only costs a background rebuild; Postgres full-text search serves meanwhile.
@@ -260,6 +320,10 @@ export class NamespaceIndexes {
       if (lexical && lexical.generation !== ns.generation) lexical = undefined;
     } catch (err) {
       this.#corrupt(lexicalKey, err);
+    }
+    if (lexicalBytes && pooled) {
+      if (lexical) buffers.push(lexicalBytes.buffer as ArrayBuffer);
+      else this.#giveBack(lexicalBytes);
     }
     try {
       const header = readIndexHeader(bytes);
@@ -271,11 +335,35 @@ export class NamespaceIndexes {
       // and, on a sealed store, just verified whole by its sha256 (a second crc32 pass would find nothing new).
       const index = loadVectorIndex(bytes, { adopt: true, verified: this.o.artifacts.getSealed !== undefined });
       this.o.metrics.indexLoads.inc({ source: 'artifact' });
-      return { index, lexical };
+      // An exact index keeps views on the bytes; HNSW copied what it needs, so its read buffer is free again now.
+      if (index.kind !== 'exact') this.#giveBack(bytes);
+      else if (pooled) buffers.push(bytes.buffer as ArrayBuffer);
+      const used = (lexical ? (lexicalBytes?.byteLength ?? 0) : 0) + (index.kind === 'exact' ? bytes.byteLength : 0);
+      const slackBytes = pooled ? Math.max(0, buffers.reduce((sum, b) => sum + b.byteLength, 0) - used) : 0;
+      return { index, lexical, buffers, slackBytes };
     } catch (err) {
       this.#corrupt(artifact, err);
+      for (const b of buffers) this.#buffers.give(b);
       return undefined;
     }
+  }
+
+  /** The entry has left the cache: once no search holds it, its pooled buffers serve the next loads. */
+  #retire(entry: CachedIndex): void {
+    entry.retired = true;
+    this.#recycle(entry);
+  }
+
+  #recycle(entry: CachedIndex): void {
+    if (!entry.retired || (entry.leases ?? 0) > 0 || !entry.buffers) return;
+    const buffers = entry.buffers;
+    entry.buffers = undefined;
+    for (const b of buffers) this.#buffers.give(b);
+  }
+
+  /** The pool of index memory (tests, benchmarks). */
+  bufferPoolStats(): ReturnType<IndexBufferPool['stats']> {
+    return this.#buffers.stats();
   }
 
   #corrupt(artifact: string, err: unknown): void {

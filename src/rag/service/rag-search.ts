@@ -143,39 +143,46 @@ export class RagSearch {
     const filtered = Object.keys(filter).length > 0;
     const candidates = mode === 'hybrid' ? topK * CANDIDATES_PER_RESULT : topK;
     const indexes = await this.o.indexes.acquireSet(tenantId, ns);
-    const memoryLexical = mode !== 'vector' ? indexes.lexical : undefined;
-    const sqlLexical = mode !== 'vector' && !memoryLexical;
+    let ranked: Array<{ id: number; score: number }>;
+    let indexGeneration: number;
+    try {
+      const memoryLexical = mode !== 'vector' ? indexes.lexical : undefined;
+      const sqlLexical = mode !== 'vector' && !memoryLexical;
 
-    let allowedLabels: Set<number> | undefined;
-    let lexical: Array<{ id: number; score: number }> = [];
-    if (filtered || sqlLexical) {
-      // Metadata filters need the database before ranking; so does lexical ranking when the in-memory index is missing.
-      const first = await this.o.db.withTenant(tenantId, async (tx) => {
-        let allowedDocs: string[] | undefined;
-        let labels: Set<number> | undefined;
-        if (filtered) {
-          allowedDocs = (await documentMetadata(tx, ns.id)).filter((d) => matchesMetadataFilter(d.metadata, filter)).map((d) => d.id);
-          labels = new Set(await labelsOfDocuments(tx, ns.id, allowedDocs));
-        }
-        return { labels, lexical: sqlLexical ? await lexicalSearch(tx, ns.id, query, candidates, allowedDocs) : [] };
-      });
-      allowedLabels = first.labels;
-      lexical = first.lexical;
+      let allowedLabels: Set<number> | undefined;
+      let lexical: Array<{ id: number; score: number }> = [];
+      if (filtered || sqlLexical) {
+        // Metadata filters need the database before ranking; so does lexical ranking when the in-memory index is missing.
+        const first = await this.o.db.withTenant(tenantId, async (tx) => {
+          let allowedDocs: string[] | undefined;
+          let labels: Set<number> | undefined;
+          if (filtered) {
+            allowedDocs = (await documentMetadata(tx, ns.id)).filter((d) => matchesMetadataFilter(d.metadata, filter)).map((d) => d.id);
+            labels = new Set(await labelsOfDocuments(tx, ns.id, allowedDocs));
+          }
+          return { labels, lexical: sqlLexical ? await lexicalSearch(tx, ns.id, query, candidates, allowedDocs) : [] };
+        });
+        allowedLabels = first.labels;
+        lexical = first.lexical;
+      }
+      const allow = allowedLabels ? (id: number) => allowedLabels.has(id) : undefined;
+      if (memoryLexical && (!allowedLabels || allowedLabels.size > 0)) lexical = memoryLexical.search(query, candidates, allow);
+
+      let vector: Array<{ id: number; score: number }> = [];
+      if (mode !== 'lexical' && (!allowedLabels || allowedLabels.size > 0)) {
+        const [q] = await this.o.embedders.embed(ns.embedder, [query]);
+        vector = indexes.vector.search(q!, candidates, allow);
+      }
+
+      indexGeneration = indexes.vector.generation;
+      ranked =
+        mode === 'hybrid'
+          ? reciprocalRankFusion([vector, lexical], { limit: topK }).map((h) => ({ id: h.id, score: h.score }))
+          : (mode === 'vector' ? vector : lexical).slice(0, topK);
+    } finally {
+      indexes.release();
     }
-    const allow = allowedLabels ? (id: number) => allowedLabels.has(id) : undefined;
-    if (memoryLexical && (!allowedLabels || allowedLabels.size > 0)) lexical = memoryLexical.search(query, candidates, allow);
-
-    let vector: Array<{ id: number; score: number }> = [];
-    if (mode !== 'lexical' && (!allowedLabels || allowedLabels.size > 0)) {
-      const [q] = await this.o.embedders.embed(ns.embedder, [query]);
-      vector = indexes.vector.search(q!, candidates, allow);
-    }
-
-    const ranked: Array<{ id: number; score: number }> =
-      mode === 'hybrid'
-        ? reciprocalRankFusion([vector, lexical], { limit: topK }).map((h) => ({ id: h.id, score: h.score }))
-        : (mode === 'vector' ? vector : lexical).slice(0, topK);
-    return this.#hydrate(tenantId, ns, indexes.vector.generation, ranked);
+    return this.#hydrate(tenantId, ns, indexGeneration, ranked);
   }
 
   /** Answers a question from the namespace: extractive, or generated from the retrieved chunks when a chat model is configured. */

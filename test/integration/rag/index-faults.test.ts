@@ -47,6 +47,11 @@ async function allResults(ns: string): Promise<string> {
   return JSON.stringify(out);
 }
 
+async function nsDimension(name: string): Promise<number> {
+  const res = await platform.db.withTenant(tenantId, (tx) => tx.query<{ dimension: number }>('select dimension from rag_namespaces where name = $1', [name]));
+  return Number(res.rows[0]!.dimension);
+}
+
 const metric = async (name: string) => (await platform.metrics.getSingleMetric(name)?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0;
 
 before(async () => {
@@ -133,6 +138,30 @@ describe('index files are rebuilt from Postgres', () => {
       }
     });
   }
+});
+
+describe('memory of dropped indexes', () => {
+  test('an evicted index lends its memory to the next load only once no search holds it, and results stay the same', async () => {
+    const expected = await allResults('small');
+    const ns = await namespaceId('small');
+    const indexes = platform.rag.indexes;
+    indexes.clearMemory();
+    const held = await indexes.acquireSet(tenantId, { ...ns, dimension: await nsDimension('small') });
+    const start = indexes.bufferPoolStats();
+    const snapshot = held.vector.serialize();
+    indexes.evictTenant(tenantId);
+    // Still leased: its read buffers (vectors and lexical) must not be pooled yet.
+    assert.equal(indexes.bufferPoolStats().buffers, start.buffers);
+    held.release();
+    held.release(); // idempotent
+    assert.equal(indexes.bufferPoolStats().buffers, start.buffers + 2);
+    assert.deepEqual(held.vector.serialize(), snapshot);
+    // The next load takes both buffers back and answers as before.
+    assert.equal(await allResults('small'), expected);
+    const end = indexes.bufferPoolStats();
+    assert.equal(end.reused - start.reused, 2);
+    assert.equal(end.buffers, start.buffers);
+  });
 });
 
 describe('index updates and invalidation', () => {
