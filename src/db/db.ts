@@ -45,6 +45,16 @@ export function isValidTenantId(id: string): boolean {
   return TENANT_ID_PATTERN.test(id);
 }
 
+/**
+ * `begin` and `ENTER_TENANT_SQL` as one simple-protocol string, so a server
+ * opens a tenant transaction in one round trip instead of two. The id is
+ * inlined: `assertTenantId` admits only [a-z0-9_-], so it cannot close the quote.
+ */
+export function beginTenantSql(tenantId: string): string {
+  assertTenantId(tenantId);
+  return `begin; select set_config('role', '${APP_ROLE}', true), set_config('app.tenant_id', '${tenantId}', true)`;
+}
+
 export function assertTenantId(tenantId: string): void {
   // An empty or malformed id must never reach set_config: '' would match no row,
   // but a bug that passes one should fail loudly rather than silently.

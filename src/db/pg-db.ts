@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { assertTenantId, type Db, ENTER_TENANT_SQL, type QueryResult, type Tx } from './db.js';
+import { beginTenantSql, type Db, type QueryResult, type Tx } from './db.js';
 
 function wrap(client: pg.PoolClient): Tx {
   return {
@@ -32,11 +32,11 @@ export class PostgresDb implements Db {
     return new PostgresDb(pool);
   }
 
-  private async transaction<T>(enter: ((c: pg.PoolClient) => Promise<unknown>) | null, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  /** Runs `fn` in a transaction opened by `begin` (a simple-protocol string that starts with `begin`). */
+  private async transaction<T>(begin: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('begin');
-      if (enter) await enter(client);
+      await client.query(begin);
       const result = await fn(wrap(client));
       await client.query('commit');
       return result;
@@ -49,12 +49,11 @@ export class PostgresDb implements Db {
   }
 
   withTenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    assertTenantId(tenantId);
-    return this.transaction((c) => c.query(ENTER_TENANT_SQL, [tenantId]), fn);
+    return this.transaction(beginTenantSql(tenantId), fn);
   }
 
   withSystem<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.transaction(null, fn);
+    return this.transaction('begin', fn);
   }
 
   async ping(): Promise<void> {

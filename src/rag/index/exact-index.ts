@@ -1,5 +1,6 @@
 import { errors } from '../../errors.js';
 import { type DecodeIndexOptions, decodeIndex, encodeIndex } from './index-format.js';
+import { firstRepeated } from './first-repeated.js';
 import { TopK } from './top-k.js';
 import type { SearchHit, VectorIndex } from './vector-index.js';
 
@@ -21,7 +22,13 @@ export class ExactIndex implements VectorIndex {
   #ids: Float64Array;
   #vectors: Float32Array;
   #size = 0;
-  readonly #slots = new Map<number, number>();
+  /**
+   * id → slot, built on first need (writes, `has`, `vector`): a search does
+   * not need it, and a cold load that skips it leaves no Map of thousands of
+   * entries to promote and later collect (old-space garbage that paced the
+   * major GCs of cold queries).
+   */
+  #slotMap: Map<number, number> | undefined = new Map();
 
   constructor(readonly dimension: number, generation = 0, capacity = 64) {
     if (!Number.isInteger(dimension) || dimension < 1) throw errors.validation('index dimension must be a positive integer');
@@ -44,12 +51,10 @@ export class ExactIndex implements VectorIndex {
   static adopt(dimension: number, generation: number, ids: Float64Array, vectors: Float32Array): ExactIndex {
     if (vectors.length !== ids.length * dimension) throw errors.validation(`expected ${ids.length * dimension} vector values, got ${vectors.length}`);
     const index = new ExactIndex(dimension, generation, 0);
-    for (let slot = 0; slot < ids.length; slot++) {
-      const id = ids[slot]!;
-      checkId(id);
-      if (index.#slots.has(id)) throw errors.validation(`index id ${id} appears twice`);
-      index.#slots.set(id, slot);
-    }
+    for (let slot = 0; slot < ids.length; slot++) checkId(ids[slot]!);
+    const repeated = firstRepeated(ids);
+    if (repeated !== undefined) throw errors.validation(`index id ${repeated} appears twice`);
+    index.#slotMap = undefined;
     index.#ids = ids;
     index.#vectors = vectors;
     index.#size = ids.length;
@@ -69,11 +74,19 @@ export class ExactIndex implements VectorIndex {
   }
 
   get sizeBytes(): number {
-    return this.#vectors.byteLength + this.#ids.byteLength + this.#slots.size * MAP_ENTRY_BYTES;
+    return this.#vectors.byteLength + this.#ids.byteLength + (this.#slotMap?.size ?? 0) * MAP_ENTRY_BYTES;
   }
 
   has(id: number): boolean {
-    return this.#slots.has(id);
+    return this.#slots().has(id);
+  }
+
+  #slots(): Map<number, number> {
+    if (this.#slotMap) return this.#slotMap;
+    const map = new Map<number, number>();
+    for (let slot = 0; slot < this.#size; slot++) map.set(this.#ids[slot]!, slot);
+    this.#slotMap = map;
+    return map;
   }
 
   add(ids: readonly number[], vectors: readonly Float32Array[]): void {
@@ -89,8 +102,9 @@ export class ExactIndex implements VectorIndex {
   remove(ids: readonly number[]): number {
     let removed = 0;
     const d = this.dimension;
+    const slots = this.#slots();
     for (const id of ids) {
-      const slot = this.#slots.get(id);
+      const slot = slots.get(id);
       if (slot === undefined) continue;
       const last = this.#size - 1;
       // Swap the last vector into the hole so the array stays dense.
@@ -98,9 +112,9 @@ export class ExactIndex implements VectorIndex {
         const lastId = this.#ids[last]!;
         this.#ids[slot] = lastId;
         this.#vectors.copyWithin(slot * d, last * d, last * d + d);
-        this.#slots.set(lastId, slot);
+        slots.set(lastId, slot);
       }
-      this.#slots.delete(id);
+      slots.delete(id);
       this.#size = last;
       removed++;
     }
@@ -174,7 +188,7 @@ export class ExactIndex implements VectorIndex {
 
   /** A copy of the vector stored for an id, or undefined. */
   vector(id: number): Float32Array | undefined {
-    const slot = this.#slots.get(id);
+    const slot = this.#slots().get(id);
     return slot === undefined ? undefined : this.#vectors.slice(slot * this.dimension, (slot + 1) * this.dimension);
   }
 
@@ -189,11 +203,12 @@ export class ExactIndex implements VectorIndex {
 
   #put(id: number, source: Float32Array, offset: number): void {
     const d = this.dimension;
-    let slot = this.#slots.get(id);
+    const slots = this.#slots();
+    let slot = slots.get(id);
     if (slot === undefined) {
       if (this.#size === this.#ids.length) this.#grow();
       slot = this.#size++;
-      this.#slots.set(id, slot);
+      slots.set(id, slot);
       this.#ids[slot] = id;
     }
     this.#vectors.set(source.subarray(offset, offset + d), slot * d);

@@ -20,6 +20,7 @@
  * when dead slots outnumber live ones, and before serialising. A removed chunk
  * leaves a dead slot that queries skip.
  */
+import { firstRepeated } from '../index/first-repeated.js';
 import { terms } from '../text/tokenize.js';
 import { decodeLexicalIndex, encodeLexicalIndex, type PackedLexicalIndex } from './lexical-index-format.js';
 import { TermTable, termBytes } from './term-table.js';
@@ -79,7 +80,8 @@ export class LexicalIndex {
   #sequenceUsed = 0;
   /** Slots in use, dead ones included. */
   #slotCount = 0;
-  readonly #slotOf = new Map<number, number>();
+  /** label → slot, built on first need (writes, `has`): searches count live slots instead, and a cold load skips the Map (see `ExactIndex`). */
+  #slotOfMap: Map<number, number> | undefined = new Map();
   #totalLength = 0;
   #dead = 0;
   #terms: TermTable = TermTable.empty;
@@ -104,7 +106,23 @@ export class LexicalIndex {
 
   /** Live chunks. */
   get size(): number {
-    return this.#slotOf.size;
+    return this.#slotCount - this.#dead;
+  }
+
+  #slotOf(): Map<number, number> {
+    if (this.#slotOfMap) return this.#slotOfMap;
+    const map = new Map<number, number>();
+    for (let slot = 0; slot < this.#slotCount; slot++) {
+      const label = this.#labels[slot]!;
+      if (label >= 0) map.set(label, slot);
+    }
+    this.#slotOfMap = map;
+    return map;
+  }
+
+  /** Live slots, in slot order. */
+  *#liveSlots(): Generator<number> {
+    for (let slot = 0; slot < this.#slotCount; slot++) if (this.#labels[slot]! >= 0) yield slot;
   }
 
   /** Resident bytes: the typed arrays exactly, plus estimates for the label map and the overlay. */
@@ -117,19 +135,20 @@ export class LexicalIndex {
       this.#terms.byteLength +
       this.#postingStart.byteLength +
       this.#postings.byteLength +
-      this.#slotOf.size * MAP_ENTRY_BYTES +
+      (this.#slotOfMap?.size ?? 0) * MAP_ENTRY_BYTES +
       this.#overlayEntries * 16 +
       this.#overlay.size * 80
     );
   }
 
   has(label: number): boolean {
-    return this.#slotOf.has(label);
+    return this.#slotOf().has(label);
   }
 
   /** Adds chunks; a label already present is replaced. */
   add(labels: readonly number[], texts: readonly string[]): void {
-    this.remove(labels.filter((l) => this.#slotOf.has(l)));
+    const slotOf = this.#slotOf();
+    this.remove(labels.filter((l) => slotOf.has(l)));
     labels.forEach((label, i) => {
       const ts = terms(texts[i] ?? '');
       const slot = this.#appendSlot(label, ts);
@@ -151,22 +170,23 @@ export class LexicalIndex {
   /** Removes chunks by label; unknown labels are ignored. Returns how many were removed. */
   remove(labels: readonly number[]): number {
     let n = 0;
+    const slotOf = this.#slotOf();
     for (const label of labels) {
-      const slot = this.#slotOf.get(label);
+      const slot = slotOf.get(label);
       if (slot === undefined) continue;
-      this.#slotOf.delete(label);
+      slotOf.delete(label);
       this.#labels[slot] = -1;
       this.#totalLength -= this.#lengths[slot]!;
       this.#dead++;
       n++;
     }
-    if (this.#dead > 64 && this.#dead > this.#slotOf.size) this.#pack();
+    if (this.#dead > 64 && this.#dead > this.size) this.#pack();
     return n;
   }
 
   /** The `k` best chunks by BM25 (ties: smaller label first), optionally only labels passing `filter`; web-search syntax as described above. */
   search(query: string, k: number, filter?: (label: number) => boolean): LexicalHit[] {
-    const n = this.#slotOf.size;
+    const n = this.size;
     if (k <= 0 || n === 0) return [];
     const parsed = parseWebSearchQuery(query);
     const scores = this.#score(parsed.strict ? parsed.positiveTerms : terms(query));
@@ -174,7 +194,7 @@ export class LexicalIndex {
     if (parsed.strict) {
       const contains = this.#containment(parsed.clauses);
       // A clause of negations alone can match chunks without any positive term.
-      const universe = parsed.clauses.every((c) => c.some((item) => item.negated)) ? this.#slotOf.values() : scores.keys();
+      const universe = parsed.clauses.every((c) => c.some((item) => item.negated)) ? this.#liveSlots() : scores.keys();
       slots = [...universe].filter((slot) => parsed.clauses.every((clause) => clause.some((item) => this.#matches(slot, item, contains) !== item.negated)));
     }
     const hits: LexicalHit[] = [];
@@ -198,7 +218,7 @@ export class LexicalIndex {
 
   /** BM25 of every live slot containing at least one of `queryTerms`. */
   #score(queryTerms: readonly string[]): Map<number, number> {
-    const n = this.#slotOf.size;
+    const n = this.size;
     const avgLength = this.#totalLength / n || 1;
     const labels = this.#labels;
     const scores = new Map<number, number>();
@@ -268,7 +288,7 @@ export class LexicalIndex {
     this.#lengths[slot] = ts.length;
     this.#sequenceStart[slot] = this.#sequenceUsed;
     for (const t of ts) this.#sequenceData[this.#sequenceUsed++] = termHash(t);
-    this.#slotOf.set(label, slot);
+    this.#slotOf().set(label, slot);
     this.#totalLength += ts.length;
     return slot;
   }
@@ -277,7 +297,8 @@ export class LexicalIndex {
   #pack(): void {
     if (this.#dead === 0 && this.#overlayEntries === 0 && this.#slotCount === this.#labels.length) return;
     const oldLabels = this.#labels;
-    const live = this.#slotOf.size;
+    const live = this.size;
+    const slotOf = this.#slotOf();
     const newSlot = new Int32Array(this.#slotCount).fill(-1);
     const labels = new Float64Array(live);
     const lengths = new Uint32Array(live);
@@ -296,7 +317,7 @@ export class LexicalIndex {
       sequenceStart[next] = used;
       sequenceData.set(this.#sequenceData.subarray(from, from + len), used);
       used += len;
-      this.#slotOf.set(label, next);
+      slotOf.set(label, next);
       next++;
     }
 
@@ -403,11 +424,12 @@ export class LexicalIndex {
     let total = 0;
     for (let slot = 0; slot < n; slot++) {
       const label = packed.labels[slot]!;
-      if (!Number.isSafeInteger(label) || label < 0 || index.#slotOf.has(label)) throw new Error('lexical index: bad or repeated label');
-      index.#slotOf.set(label, slot);
+      if (!Number.isSafeInteger(label) || label < 0) throw new Error('lexical index: bad or repeated label');
       sequenceStart[slot] = total;
       total += packed.lengths[slot]!;
     }
+    if (firstRepeated(packed.labels) !== undefined) throw new Error('lexical index: bad or repeated label');
+    index.#slotOfMap = undefined;
     if (total !== packed.sequences.length) throw new Error('lexical index: sequence length mismatch');
     index.#labels = packed.labels;
     index.#lengths = packed.lengths;

@@ -90,6 +90,11 @@ describe('LexicalIndex', () => {
       assert.deepEqual(incremental.search(query, 20), want, query);
       assert.deepEqual(loaded.search(query, 20), want, query);
     }
+    // A clause of negations alone ranges over every live chunk.
+    const untouched = LexicalIndex.load(incremental.serialize());
+    for (const query of [`-${vocabulary[0]}`, `-${vocabulary[1]} -${vocabulary[2]}`]) assert.deepEqual(untouched.search(query, 30), fresh.search(query, 30), query);
+    const repeated = LexicalIndex.build(1, [1, 2], ['one thing', 'two things']).serialize();
+    assert.ok(LexicalIndex.load(repeated).has(2));
   });
 
   it('rejects damaged bytes', () => {

@@ -123,6 +123,25 @@ describe('ExactIndex', () => {
     assert.throws(() => ExactIndex.load(new TextEncoder().encode('x'.repeat(100))), isCorrupt(/magic/));
   });
 
+  it('a loaded index edits and answers like one built with the same contents; a repeated id is refused at load', () => {
+    const index = new ExactIndex(DIM, 1);
+    index.add(ids, vs);
+    const loaded = ExactIndex.load(index.serialize(), { adopt: true, verified: true });
+    // ids are 1, 4, 7, 10, …: id 3k+1 holds vs[k].
+    assert.ok(loaded.has(7) && !loaded.has(8));
+    assert.equal(loaded.remove([7, 13, 8]), 2);
+    loaded.add([5000, 10], [vs[0]!, vs[1]!]);
+    const expected = new ExactIndex(DIM, 1);
+    const kept = ids.filter((id) => id !== 7 && id !== 13 && id !== 10);
+    expected.add(kept, kept.map((id) => vs[(id - 1) / 3]!));
+    expected.add([5000, 10], [vs[0]!, vs[1]!]);
+    assert.equal(loaded.size, expected.size);
+    for (const q of queries) assert.deepEqual(loaded.search(q, 8), expected.search(q, 8));
+    assert.deepEqual(loaded.vector(5000), vs[0]);
+    const twice = encodeIndex('exact', DIM, 1, Float64Array.from([3, 1, 3]), flat([vs[0]!, vs[1]!, vs[2]!]));
+    assert.throws(() => ExactIndex.load(twice), /index id 3 appears twice/);
+  });
+
   it('validates dimensions and ids', () => {
     const index = new ExactIndex(4);
     assert.throws(() => index.add([1], [new Float32Array(3)]), /length 3/);
