@@ -48,7 +48,7 @@ export async function prepareNamespace(pool: RagWorkerPool, dimension: number, d
 export async function writeNamespace(db: Db, rag: RagService, indexes: NamespaceIndexes, tenantId: string, namespace: string, prepared: PreparedNamespace): Promise<void> {
   await rag.createNamespace(tenantId, namespace);
   const ns = await db.withTenant(tenantId, (tx) => findNamespace(tx, namespace));
-  await indexes.acquire(tenantId, ns);
+  await indexes.ensureResident(tenantId, ns);
   const written = await db.withTenant(tenantId, async (tx) => {
     await lockNamespaceById(tx, ns.id);
     const stored = await insertDocuments(tx, tenantId, ns.id, prepared.documents);

@@ -117,7 +117,7 @@ export class DocumentIngestor {
     }
 
     // Resident at the pre-write generation, so the write can be applied in place after commit.
-    await this.indexes.acquire(tenantId, ns);
+    await this.indexes.ensureResident(tenantId, ns);
 
     const documentId = input.id ?? `doc_${randomUUID().replaceAll('-', '')}`;
     const title = parsed.title ?? input.filename ?? null;

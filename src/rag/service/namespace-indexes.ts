@@ -124,11 +124,9 @@ export class NamespaceIndexes {
     });
   }
 
-  /** The namespace's index at (at least) the given generation, loading or rebuilding it if needed. */
-  async acquire(tenantId: string, ns: IndexedNamespace): Promise<VectorIndex> {
-    const set = await this.acquireSet(tenantId, ns);
-    set.release();
-    return set.vector;
+  /** Makes the namespace's indexes resident at (at least) the given generation, loading or rebuilding them if needed. */
+  async ensureResident(tenantId: string, ns: IndexedNamespace): Promise<void> {
+    (await this.acquireSet(tenantId, ns)).release();
   }
 
   /**
