@@ -60,6 +60,12 @@ interface Slot {
   base: number | undefined;
   /** Increments made here since the last flush. */
   pending: number;
+  /**
+   * Increments being written right now: still counted, until the write's
+   * returned total (which includes them) replaces `base`. Without it a request
+   * made during a flush saw them nowhere and could pass the limit.
+   */
+  writing: number;
   /** The limit of the last `add`, if any: decides how often the counter is synchronised. */
   limit: number | undefined;
   /** The tick of its last use: idle for `STALE_TICKS` with nothing buffered, it is forgotten. */
@@ -122,7 +128,7 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
     if (!s) {
       // A random phase spreads the periodic writes of counters first used in the same tick over later ticks.
       const syncedAtTick = tick - Math.floor((Math.random() * staleTicks) / 2);
-      s = { tenantId, counter, window, base: undefined, pending: 0, limit: undefined, usedAtTick: tick, syncedAtTick, loading: undefined };
+      s = { tenantId, counter, window, base: undefined, pending: 0, writing: 0, limit: undefined, usedAtTick: tick, syncedAtTick, loading: undefined };
       const list = slots.get(tenantId);
       if (list) list.push(s);
       else slots.set(tenantId, [s]);
@@ -135,7 +141,7 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
   function isDue(s: Slot): boolean {
     if (tick - s.syncedAtTick >= staleTicks) return true;
     if (s.limit === undefined || s.base === undefined) return false;
-    const used = s.base + s.pending;
+    const used = s.base + s.writing + s.pending;
     return s.limit - used < NEAR_LIMIT_SHARE * s.limit || Math.abs(s.pending) >= BUFFERED_SHARE * s.limit;
   }
 
@@ -156,15 +162,23 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
 
   /** Check-and-add on a counter whose stored total is known; nothing awaits, so it is atomic in this process. */
   function addToLoaded(s: Slot, amount: number, limit: number | undefined): QuotaAddResult {
-    const current = (s.base ?? 0) + s.pending;
+    const current = used(s);
     if (limit !== undefined && amount > 0 && current + amount > limit) return { applied: false, used: current };
     s.pending += amount;
     return { applied: true, used: current + amount };
   }
 
+  /** What the counter stands at as far as this process knows: stored, being written, and buffered. */
+  function used(s: Slot): number {
+    return (s.base ?? 0) + s.writing + s.pending;
+  }
+
   async function writeTenant(tenantId: string, batch: Slot[]): Promise<void> {
     const sent = batch.map((s) => s.pending);
-    for (const s of batch) s.pending = 0;
+    for (const s of batch) {
+      s.writing += s.pending;
+      s.pending = 0;
+    }
     try {
       const res = await db.withTenant(tenantId, (tx) =>
         tx.query<{ counter: string; window_key: string; used: number | string }>(FLUSH, [
@@ -174,19 +188,24 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
           sent,
         ]),
       );
-      // The stored total now includes every replica's flushed increments.
-      for (const row of res.rows) {
-        const s = find(tenantId, row.counter, row.window_key);
-        if (s) s.base = Number(row.used);
+      // The stored total now includes every replica's flushed increments, this write's among them.
+      const stored = new Map(res.rows.map((row) => [`${row.counter}\u0000${row.window_key}`, Number(row.used)]));
+      for (const [i, s] of batch.entries()) {
+        s.writing -= sent[i]!;
+        const total = stored.get(`${s.counter}\u0000${s.window}`);
+        if (total !== undefined) s.base = total;
+        s.syncedAtTick = tick;
       }
-      for (const s of batch) s.syncedAtTick = tick;
     } catch (error) {
       if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
         // The tenant was purged meanwhile: its counters go with it.
         for (const s of batch) remove(s);
         return;
       }
-      for (const [i, s] of batch.entries()) s.pending += sent[i]!;
+      for (const [i, s] of batch.entries()) {
+        s.writing -= sent[i]!;
+        s.pending += sent[i]!;
+      }
       throw error;
     }
   }
@@ -196,7 +215,7 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
     const due: Array<[string, Slot[]]> = [];
     for (const [tenantId, list] of [...slots]) {
       // Idle for a while: forget it, so a later use reads the fresh total.
-      for (const s of [...list]) if (s.pending === 0 && !s.loading && tick - s.usedAtTick >= staleTicks) remove(s);
+      for (const s of [...list]) if (s.pending === 0 && s.writing === 0 && !s.loading && tick - s.usedAtTick >= staleTicks) remove(s);
       if (slots.has(tenantId) && (everything || list.some(isDue))) due.push([tenantId, [...list]]);
     }
     const failures: unknown[] = [];
@@ -246,7 +265,7 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
     async get(tenantId, counter, window) {
       const s = slot(tenantId, counter, window);
       await load(s);
-      return (s.base ?? 0) + s.pending;
+      return used(s);
     },
     count(tenantId, counter, window, amount) {
       if (closed) return;

@@ -45,3 +45,43 @@ test('a tick writes the counters near their limit and leaves the others buffered
     await slow.close();
   }
 });
+
+test('increments being written still count: a request made during a flush cannot pass the limit', async () => {
+  const tenant = await t.createTenant('ticks-in-flight');
+  // The real database, with a door held shut in front of the flush's transaction.
+  let door: Promise<void> | undefined;
+  let open = () => {};
+  const db = t.platform.db;
+  const held: typeof db = {
+    ...db,
+    kind: db.kind,
+    withTenant: async (tenantId, fn) => {
+      if (door) await door;
+      return db.withTenant(tenantId, fn);
+    },
+    withSystem: (fn) => db.withSystem(fn),
+    ping: () => db.ping(),
+    close: async () => {},
+  };
+  const store = createPostgresQuotaStore({ db: held, flushIntervalMs: 3_600_000 });
+  try {
+    assert.deepEqual(await store.add(tenant.id, 'predictions', DAY, 3, 5), { applied: true, used: 3 });
+    door = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const flushing = store.flush();
+    await sleep(10); // the flush has taken the 3 and waits at the door
+    assert.deepEqual(store.addNow(tenant.id, 'predictions', DAY, 3, 5), { applied: false, used: 3 });
+    assert.deepEqual(store.addNow(tenant.id, 'predictions', DAY, 2, 5), { applied: true, used: 5 });
+    assert.deepEqual(store.addNow(tenant.id, 'predictions', DAY, 1, 5), { applied: false, used: 5 });
+    door = undefined;
+    open();
+    await flushing;
+    assert.deepEqual(store.addNow(tenant.id, 'predictions', DAY, 1, 5), { applied: false, used: 5 });
+    await store.flush();
+    assert.equal((await stored())[tenant.id], 5);
+  } finally {
+    open();
+    await store.close();
+  }
+});
