@@ -34,9 +34,11 @@ export interface Db {
 /** The role tenant work runs as: owns nothing, no BYPASSRLS, not a superuser. */
 export const APP_ROLE = 'tenantml_app';
 
-/** One statement that enters the application role and the tenant, both transaction-local. */
-export const ENTER_TENANT_SQL =
-  "select set_config('role', 'tenantml_app', true), set_config('app.tenant_id', $1, true)";
+/** The statement that enters the application role and the tenant (an SQL expression), both transaction-local. */
+const enterTenant = (tenantIdSql: string) => `select set_config('role', '${APP_ROLE}', true), set_config('app.tenant_id', ${tenantIdSql}, true)`;
+
+/** One statement that enters the application role and the tenant `$1`, both transaction-local. */
+export const ENTER_TENANT_SQL = enterTenant('$1');
 
 const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -52,7 +54,7 @@ export function isValidTenantId(id: string): boolean {
  */
 export function beginTenantSql(tenantId: string): string {
   assertTenantId(tenantId);
-  return `begin; select set_config('role', '${APP_ROLE}', true), set_config('app.tenant_id', '${tenantId}', true)`;
+  return `begin; ${enterTenant(`'${tenantId}'`)}`;
 }
 
 export function assertTenantId(tenantId: string): void {

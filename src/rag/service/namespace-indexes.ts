@@ -145,7 +145,7 @@ export class NamespaceIndexes {
       if (released) return;
       released = true;
       entry.leases = (entry.leases ?? 1) - 1;
-      if (entry.retired) this.#recycle(entry);
+      this.#recycle(entry);
     };
     try {
       const current = () => (entry.lexical && entry.lexical.generation === entry.index.generation ? entry.lexical : undefined);
@@ -309,8 +309,6 @@ export class NamespaceIndexes {
       if (lexicalBytes) this.#giveBack(lexicalBytes);
       return undefined;
     }
-    const pooled = this.o.artifacts.getInto !== undefined;
-    const buffers: ArrayBuffer[] = [];
     let lexical: LexicalIndex | undefined;
     try {
       // A missing or unreadable lexical file only costs a background rebuild; Postgres full-text search serves meanwhile.
@@ -319,8 +317,10 @@ export class NamespaceIndexes {
     } catch (err) {
       this.#corrupt(lexicalKey, err);
     }
-    if (lexicalBytes && pooled) {
-      if (lexical) buffers.push(lexicalBytes.buffer as ArrayBuffer);
+    // Reads the indexes keep views on; the others go back to the pool at once.
+    const kept: Uint8Array[] = [];
+    if (lexicalBytes) {
+      if (lexical) kept.push(lexicalBytes);
       else this.#giveBack(lexicalBytes);
     }
     try {
@@ -333,17 +333,24 @@ export class NamespaceIndexes {
       // and, on a sealed store, just verified whole by its sha256 (a second crc32 pass would find nothing new).
       const index = loadVectorIndex(bytes, { adopt: true, verified: this.o.artifacts.getSealed !== undefined });
       this.o.metrics.indexLoads.inc({ source: 'artifact' });
-      // An exact index keeps views on the bytes; HNSW copied what it needs, so its read buffer is free again now.
-      if (index.kind !== 'exact') this.#giveBack(bytes);
-      else if (pooled) buffers.push(bytes.buffer as ArrayBuffer);
-      const used = (lexical ? (lexicalBytes?.byteLength ?? 0) : 0) + (index.kind === 'exact' ? bytes.byteLength : 0);
-      const slackBytes = pooled ? Math.max(0, buffers.reduce((sum, b) => sum + b.byteLength, 0) - used) : 0;
-      return { index, lexical, buffers, slackBytes };
+      // An exact index keeps views on the bytes; HNSW copied what it needs.
+      if (index.kind === 'exact') kept.push(bytes);
+      else this.#giveBack(bytes);
+      return { index, lexical, ...this.#ownership(kept) };
     } catch (err) {
       this.#corrupt(artifact, err);
-      for (const b of buffers) this.#buffers.give(b);
+      for (const b of kept) this.#giveBack(b);
       return undefined;
     }
+  }
+
+  /** The pooled buffers behind the reads an entry keeps, and their bytes past those reads (none unless the store reads into the pool). */
+  #ownership(kept: Uint8Array[]): { buffers: ArrayBuffer[]; slackBytes: number } {
+    if (!this.o.artifacts.getInto) return { buffers: [], slackBytes: 0 };
+    return {
+      buffers: kept.map((b) => b.buffer as ArrayBuffer),
+      slackBytes: kept.reduce((sum, b) => sum + b.buffer.byteLength - b.byteLength, 0),
+    };
   }
 
   /** The entry has left the cache: once no search holds it, its pooled buffers serve the next loads. */
