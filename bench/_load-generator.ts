@@ -4,9 +4,15 @@
  * `Pool`, targets picked from a weighted list, either a closed loop (each
  * connection sends its next request when the previous one answers: maximum
  * rate) or an open loop at a fixed rate (latency measured from the scheduled
- * send time, so a stalled server cannot hide its queueing).
+ * send time, so a stalled server cannot hide its queueing). Each run starts
+ * with an unrecorded warm-up at the same load (`warmupMs`), as wrk2 does: a
+ * fresh generator process spends its first few hundred milliseconds compiling
+ * its own code and opening connections, which is latency of the harness, not
+ * of the server.
  *
- * Input: one JSON `LoadSpec` as argv[2]. Output: one JSON `LoadResult` on stdout.
+ * Input: one JSON `LoadSpec` as argv[2]. Output: one JSON `LoadResult` on
+ * stdout, and the message `'measuring'` to a parent with an IPC channel when
+ * the warm-up ends, so the server side can start counting with it.
  */
 import { Pool } from 'undici';
 
@@ -26,6 +32,8 @@ export interface LoadSpec {
   weights?: number[];
   connections: number;
   durationMs: number;
+  /** Load sent before the measured `durationMs` and not recorded (default 0). */
+  warmupMs?: number;
   /** Requests per second for an open loop; absent: closed loop (as fast as answered). */
   rate?: number;
   seed?: number;
@@ -78,21 +86,25 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   const statuses: Record<string, number> = {};
   const perTarget = new Array<number>(spec.targets.length).fill(0);
   let errors = 0;
+  const started = performance.now();
+  const measuredFrom = started + (spec.warmupMs ?? 0);
+  setTimeout(() => process.send?.('measuring'), measuredFrom - started).unref();
+  const end = measuredFrom + spec.durationMs;
   const send = async (from: number) => {
     const i = pick();
-    perTarget[i]!++;
+    const recorded = from >= measuredFrom;
+    if (recorded) perTarget[i]!++;
     const t = spec.targets[i]!;
     try {
       const res = await pool.request({ path: t.path, method: t.method, headers: t.headers ?? {}, ...(t.body === undefined ? {} : { body: t.body }) });
       await res.body.dump();
+      if (!recorded) return;
       statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
       latencies.push(performance.now() - from);
     } catch {
-      errors++;
+      if (recorded) errors++;
     }
   };
-  const started = performance.now();
-  const end = started + spec.durationMs;
   if (spec.rate === undefined) {
     await Promise.all(
       Array.from({ length: spec.connections }, async () => {
@@ -115,7 +127,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     }
     await Promise.all(inFlight);
   }
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (performance.now() - measuredFrom) / 1000;
   await pool.close();
   latencies.sort((a, b) => a - b);
   const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(p * latencies.length) - 1))] ?? Number.NaN;

@@ -19,7 +19,8 @@ import { createInvalidationBus, type InvalidationBus } from './serving/invalidat
 import { createModelServing, type ModelServing, ownVersionTarget } from './serving/model-serving.js';
 import { OipService } from './serving/oip-service.js';
 import { createServingMetrics } from './serving/serving-metrics.js';
-import { type ArtifactStore, createArtifactStore } from './storage/artifact-store.js';
+import { type ArtifactStore, createRawArtifactStore } from './storage/artifact-store.js';
+import { withIntegrity } from './storage/sealed-artifact-store.js';
 import { tenantArtifactPrefix } from './storage/artifact-key.js';
 import { AuthCache } from './tenancy/auth-cache.js';
 import { Authenticator } from './tenancy/authenticator.js';
@@ -82,8 +83,11 @@ export async function createPlatform(config: Readonly<Config>, options: Platform
     const metrics = new Registry();
     if (options.processMetrics) collectDefaultMetrics({ register: metrics });
 
-    const artifacts = createArtifactStore(config.artifactStore);
-    closers.push(() => artifacts.close());
+    const backend = createRawArtifactStore(config.artifactStore);
+    closers.push(() => backend.close());
+    const artifacts = withIntegrity(backend);
+    // Search indexes are caches of Postgres, read whole on every cold query: a CRC-32 catches damage at a third of sha256's cost.
+    const indexArtifacts = withIntegrity(backend, 'crc32');
     const bus = createInvalidationBus(
       config.redisUrl ? { kind: 'redis', url: config.redisUrl, channelPrefix: `${config.redisPrefix}invalidate:` } : { kind: 'memory' },
     );
@@ -103,7 +107,7 @@ export async function createPlatform(config: Readonly<Config>, options: Platform
     let limitsReady: (limits: Limits) => void = () => undefined;
     const limitsBuilt = new Promise<Limits>((resolve) => (limitsReady = resolve));
     const checkStorage = async (tenantId: string, bytes: number) => (await limitsBuilt).storage.check(tenantId, bytes);
-    const rag = createRag({ config: config.rag, logLevel: config.logLevel, db, artifacts, bus, metrics, checkStorage, ...options.rag });
+    const rag = createRag({ config: config.rag, logLevel: config.logLevel, db, artifacts, indexArtifacts, bus, metrics, checkStorage, ...options.rag });
     closers.push(() => rag.close());
     // Before the artifacts store: pending index write-backs must be stopped before the files are deleted.
     purge.registerStore({ name: 'rag', purgeTenant: (tenantId) => rag.purgeTenant(tenantId) });

@@ -1,12 +1,12 @@
 /** An `ArtifactStore` decorator that seals bytes on `put` and verifies them on `get`. */
 import type { ArtifactStore } from './artifact-store.js';
-import { openArtifact, sealArtifact } from './artifact-seal.js';
+import { openArtifact, type SealChecksum, sealArtifact } from './artifact-seal.js';
 
-/** Wraps a raw backend so a corrupt object is a clear error, never a wrong prediction. */
-export function withIntegrity(inner: ArtifactStore): ArtifactStore {
+/** Wraps a raw backend so a corrupt object is a clear error, never a wrong prediction; `checksum` is what `put` seals with (reads open any). */
+export function withIntegrity(inner: ArtifactStore, checksum: SealChecksum = 'sha256'): ArtifactStore {
   return {
     kind: inner.kind,
-    put: (key, bytes) => inner.put(key, sealArtifact(bytes)),
+    put: (key, bytes) => inner.put(key, sealArtifact(bytes, checksum)),
     async get(key) {
       const sealed = await inner.get(key);
       return sealed === null ? null : openArtifact(sealed, key);

@@ -60,7 +60,7 @@ export function buildVectorIndex(input: IndexBuildInput): VectorIndex {
  * corrupt bytes throw `CorruptIndexError`. `adopt`: the bytes are the caller's
  * to give away (a fresh read), so an exact index may keep views on them
  * instead of copying; HNSW always copies, so the graph's bytes are not pinned.
- * `verified`: the bytes passed the artifact store's sha256 just now (see `DecodeIndexOptions`).
+ * `verified`: the bytes passed the artifact store's envelope checksum just now (see `DecodeIndexOptions`).
  */
 export function loadVectorIndex(bytes: Uint8Array, options: { hnsw?: HnswOptions } & DecodeIndexOptions = {}): VectorIndex {
   const header = readIndexHeader(bytes);

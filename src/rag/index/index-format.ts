@@ -82,9 +82,9 @@ export interface DecodeIndexOptions {
   /** The bytes are the caller's to give away (a fresh read): return views on them instead of copies when aligned. */
   adopt?: boolean;
   /**
-   * The bytes were just verified whole by a stronger check (the artifact
-   * store's sha256 envelope), so the payload crc32 would check them a second
-   * time: skip it. The header checksum is still read.
+   * The bytes were just verified whole by the artifact store's envelope
+   * checksum, so the payload crc32 would check them a second time: skip it.
+   * The header checksum is still read.
    */
   verified?: boolean;
 }

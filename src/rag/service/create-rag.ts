@@ -21,6 +21,8 @@ export interface RagDependencies {
   logLevel: LogLevel;
   db: Db;
   artifacts: ArtifactStore;
+  /** Where index files go: the same backend, sealed with a checksum that only has to catch damage (they are rebuilt from Postgres). */
+  indexArtifacts: ArtifactStore;
   bus: InvalidationBus;
   metrics: Registry;
   /** Overrides for tests and benchmarks. */
@@ -49,7 +51,7 @@ export function createRag(deps: RagDependencies): RagDomain {
   const embedders = new Embedders(deps.config.embeddings, pool);
   const indexes = new NamespaceIndexes({
     db: deps.db,
-    artifacts: deps.artifacts,
+    artifacts: deps.indexArtifacts,
     pool,
     bus: deps.bus,
     metrics,

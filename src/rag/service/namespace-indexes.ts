@@ -330,7 +330,7 @@ export class NamespaceIndexes {
         return undefined;
       }
       // A fresh read nobody else holds (the index may keep views on it instead of copying 3 MB per 2,000 vectors),
-      // and, on a sealed store, just verified whole by its sha256 (a second crc32 pass would find nothing new).
+      // and, on a sealed store, just verified whole by its envelope (a second crc32 pass would find nothing new).
       const index = loadVectorIndex(bytes, { adopt: true, verified: this.o.artifacts.getSealed !== undefined });
       this.o.metrics.indexLoads.inc({ source: 'artifact' });
       // An exact index keeps views on the bytes; HNSW copied what it needs.

@@ -92,6 +92,8 @@ describe('index files are rebuilt from Postgres', () => {
       assert.equal(header.generation, generation);
       assert.equal(header.kind, ns === 'large' ? 'hnsw' : 'exact');
       assert.equal(header.count, ns === 'large' ? 90 : 9);
+      const raw = readFileSync(join(dataDir, 'artifacts', indexArtifactKey(tenantId, id, generation)));
+      assert.equal(raw[4], 2, 'index files are sealed with a CRC-32 envelope (format 2): caches of Postgres need only catch damage');
       assert.deepEqual(
         (await platform.artifacts.list(`tenants/${tenantId}/indexes/${id}/`)).sort(),
         [indexArtifactKey(tenantId, id, generation), lexicalArtifactKey(tenantId, id, generation)].sort(),
