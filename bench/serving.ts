@@ -18,7 +18,7 @@
  *   [DATABASE_URL=postgres://…] npm run bench -- serving [--tenants 500] [--trees 100] [--seconds 8] [--connections 16] [--load-threads 2] [--warmup-seconds 1]
  */
 import { spawn } from 'node:child_process';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,8 +188,14 @@ progress(`Zipf: open loop at 80% of the maximum (${rate} req/s)`);
 // What the server's event loop went through meanwhile: its delay, and the garbage collector's pauses.
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 const gcPauses: number[] = [];
+const gcKinds: Record<string, number> = {};
+const GC_KIND: Record<number, string> = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' };
 const gcObserver = new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+  for (const entry of list.getEntries()) {
+    gcPauses.push(entry.duration);
+    const kind = GC_KIND[((entry as { detail?: { kind?: number } }).detail)?.kind ?? 0] ?? 'other';
+    gcKinds[kind] = (gcKinds[kind] ?? 0) + 1;
+  }
 });
 const loaded = await measure({ origin, targets: zipfTargets, weights: zipfWeights, connections: CONNECTIONS * 4, durationMs: SECONDS * 1000, rate, seed: 13 }, () => {
   gcObserver.observe({ entryTypes: ['gc'] });
@@ -243,7 +249,7 @@ printResult({
       return { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? Number.NaN) };
     })(),
     serverEventLoopDelayMs: { p50: round(loopDelay.percentile(50) / 1e6), p99: round(loopDelay.percentile(99) / 1e6), max: round(loopDelay.max / 1e6) },
-    serverGcPauses: { count: gcPauses.length, totalMs: round(gcPauses.reduce((a, b) => a + b, 0)), maxMs: round(Math.max(0, ...gcPauses)) },
+    serverGcPauses: { count: gcPauses.length, totalMs: round(gcPauses.reduce((a, b) => a + b, 0)), maxMs: round(Math.max(0, ...gcPauses)), byKind: gcKinds },
   },
   helloWorldAtSameRate: { ...summary(helloAtRate), note: 'open loop at zipfAt80Percent.targetRps against POST /hello: the p99 the load generator and machine add by themselves' },
   coldLoads: { count: coldSorted.length, p50Ms: round(percentile(coldSorted, 50)), p99Ms: round(percentile(coldSorted, 99)), maxMs: round(coldSorted.at(-1) ?? Number.NaN) },

@@ -4,12 +4,14 @@
  *   tenantml serve     start the HTTP server (same as `npm start`)
  *   tenantml worker    run training jobs against the configured database, no HTTP
  *   tenantml migrate   apply database migrations and exit
+ *   tenantml maintain  VACUUM ANALYZE and checkpoint the database (embedded PGlite has no autovacuum)
  *   tenantml export triton --tenant <id> --out <dir>   a tenant's production models as a Triton FIL repository
  *
  * Configuration comes from the same environment variables as the server.
  */
 import { ConfigError, loadConfig } from '../config.js';
 import { runExport } from './export-command.js';
+import { runMaintain } from './maintain-command.js';
 import { runMigrate } from './migrate-command.js';
 import { runWorker } from './worker-command.js';
 
@@ -19,6 +21,8 @@ commands:
   serve     start the HTTP server
   worker    run training jobs from the shared database (TENANTML_TRAINING_WORKERS at once, default 1)
   migrate   apply database migrations and exit
+  maintain  VACUUM ANALYZE and checkpoint the database; the embedded database has no autovacuum, so run it
+            after large imports and now and then (it blocks the embedded database for seconds: stop the server first)
   export    export triton --tenant <id> --out <dir>: the tenant's production models as a Triton FIL model repository
 `;
 
@@ -47,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'worker') return runWorker(config);
   if (command === 'migrate') return runMigrate(config);
+  if (command === 'maintain') return runMaintain(config);
   if (command === 'export') return runExport(config, argv.slice(1));
   process.stderr.write(`unknown command '${command}'\n${USAGE}`);
   return 2;

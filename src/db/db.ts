@@ -28,6 +28,14 @@ export interface Db {
   withSystem<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Checks that the database answers (for `/readyz`). */
   ping(): Promise<void>;
+  /**
+   * `VACUUM ANALYZE` of every table, then a checkpoint: what a server's
+   * autovacuum and checkpointer do by themselves, and what embedded PGlite
+   * never does (no background processes), so its planner has no statistics
+   * and its tables keep dead rows until this runs. Blocks the embedded
+   * database for seconds on large tables: `tenantml maintain`, off-peak.
+   */
+  maintain(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -60,6 +60,14 @@ export class PostgresDb implements Db {
     await this.pool.query('select 1');
   }
 
+  async maintain(): Promise<void> {
+    await this.pool.query('vacuum analyze');
+    // The server checkpoints by itself; asking now needs superuser or pg_checkpoint, which the platform does not require.
+    await this.pool.query('checkpoint').catch((err: { code?: string }) => {
+      if (err.code !== '42501') throw err;
+    });
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -50,6 +50,11 @@ export class PGliteDb implements Db {
     await this.pg.query('select 1');
   }
 
+  async maintain(): Promise<void> {
+    await this.pg.exec('vacuum analyze');
+    await this.pg.exec('checkpoint');
+  }
+
   async close(): Promise<void> {
     if (!this.pg.closed) await this.pg.close();
   }

@@ -60,6 +60,7 @@ test('increments being written still count: a request made during a flush cannot
     },
     withSystem: (fn) => db.withSystem(fn),
     ping: () => db.ping(),
+    maintain: () => db.maintain(),
     close: async () => {},
   };
   const store = createPostgresQuotaStore({ db: held, flushIntervalMs: 3_600_000 });

@@ -60,7 +60,7 @@ before(async () => {
   const config = loadConfig({ TENANTML_ADMIN_KEY: TEST_ADMIN_KEY, TENANTML_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   // The platform must not close the test database: `drop()` does (and removes it in servers mode).
   const d = database.db;
-  const shared: Db = { kind: d.kind, withTenant: (t, fn) => d.withTenant(t, fn), withSystem: (fn) => d.withSystem(fn), ping: () => d.ping(), close: async () => {} };
+  const shared: Db = { kind: d.kind, withTenant: (t, fn) => d.withTenant(t, fn), withSystem: (fn) => d.withSystem(fn), ping: () => d.ping(), maintain: () => d.maintain(), close: async () => {} };
   platform = await createPlatform(config, { db: shared, rag: { hnswThreshold: HNSW_THRESHOLD, writeBackDelayMs: 10 } });
   app = await buildApp(platform, { logger: false });
   const created = await app.inject({ method: 'POST', url: '/v1/admin/tenants', headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` }, payload: { id: 'faults', name: 'faults', limits: { requestsPerSecond: 100000, burst: 100000 } } });
