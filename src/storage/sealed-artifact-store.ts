@@ -4,21 +4,16 @@ import { openArtifact, type SealChecksum, sealArtifact } from './artifact-seal.j
 
 /** Wraps a raw backend so a corrupt object is a clear error, never a wrong prediction; `checksum` is what `put` seals with (reads open any). */
 export function withIntegrity(inner: ArtifactStore, checksum: SealChecksum = 'sha256'): ArtifactStore {
+  const open = (key: string, sealed: Uint8Array | null) => (sealed === null ? null : openArtifact(sealed, key));
   return {
     kind: inner.kind,
     put: (key, bytes) => inner.put(key, sealArtifact(bytes, checksum)),
-    async get(key) {
-      const sealed = await inner.get(key);
-      return sealed === null ? null : openArtifact(sealed, key);
-    },
+    get: async (key) => open(key, await inner.get(key)),
     getSealed: (key) => inner.get(key),
     ...(inner.getInto === undefined
       ? {}
       : {
-          getInto: async (key: string, allocate: (size: number) => Uint8Array) => {
-            const sealed = await inner.getInto!(key, allocate);
-            return sealed === null ? null : openArtifact(sealed, key);
-          },
+          getInto: async (key: string, allocate: (size: number) => Uint8Array) => open(key, await inner.getInto!(key, allocate)),
         }),
     ...(inner.localPath === undefined ? {} : { localPath: inner.localPath }),
     exists: (key) => inner.exists(key),

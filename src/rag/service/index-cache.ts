@@ -21,7 +21,7 @@ export interface CachedIndex {
   /** Changed in memory since it was last persisted. */
   dirty: boolean;
   /** Searches holding the entry; its memory is reused only once it has left the cache and this is 0. */
-  leases?: number;
+  leases: number;
   /** Set when the entry leaves the cache. */
   retired?: boolean;
   /** Pooled buffers the indexes keep views on, returned to the pool when the entry is retired and unleased. */

@@ -139,12 +139,12 @@ export class NamespaceIndexes {
     // An entry that left the cache before this continuation ran may already have lent its memory out: load again.
     for (let attempt = 0; entry.retired && attempt < 3; attempt++) entry = await this.#acquireEntry(tenantId, ns);
     if (entry.retired) throw new Error(`index of namespace ${ns.id} keeps leaving the cache; the index cache budget is too small`);
-    entry.leases = (entry.leases ?? 0) + 1;
+    entry.leases++;
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
-      entry.leases = (entry.leases ?? 1) - 1;
+      entry.leases--;
       this.#recycle(entry);
     };
     try {
@@ -270,7 +270,7 @@ export class NamespaceIndexes {
     const key = indexCacheKey(tenantId, ns.id);
     const fromArtifact = await this.#fromArtifact(tenantId, ns);
     const { index, lexical } = fromArtifact ?? (await this.#rebuild(tenantId, ns));
-    const entry: CachedIndex = { key, tenantId, namespaceId: ns.id, index, lexical, dirty: false };
+    const entry: CachedIndex = { key, tenantId, namespaceId: ns.id, index, lexical, dirty: false, leases: 0 };
     if (fromArtifact?.buffers.length) {
       entry.buffers = fromArtifact.buffers;
       entry.slackBytes = fromArtifact.slackBytes;
@@ -360,7 +360,7 @@ export class NamespaceIndexes {
   }
 
   #recycle(entry: CachedIndex): void {
-    if (!entry.retired || (entry.leases ?? 0) > 0 || !entry.buffers) return;
+    if (!entry.retired || entry.leases > 0 || !entry.buffers) return;
     const buffers = entry.buffers;
     entry.buffers = undefined;
     for (const b of buffers) this.#buffers.give(b);
@@ -416,7 +416,7 @@ export class NamespaceIndexes {
       const current = this.#cache.peek(key);
       // Swap only if nothing newer arrived meanwhile; otherwise the next write or query sorts it out.
       if (current && current.index.generation === index.generation) {
-        this.#cache.set({ key, tenantId, namespaceId: ns.id, index, lexical, dirty: false });
+        this.#cache.set({ key, tenantId, namespaceId: ns.id, index, lexical, dirty: false, leases: 0 });
         this.#cancelTimer(key);
         this.#gauge();
       } else if (current?.dirty) {

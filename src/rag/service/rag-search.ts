@@ -19,7 +19,7 @@ import { chunksByLabelWithGeneration, documentMetadata, labelsOfDocuments, lexic
 import { findNamespace, type NamespaceRecord } from '../storage/namespace-records.js';
 import { chunkIdOf } from './document-ingestor.js';
 import type { Embedders } from './embedders.js';
-import type { NamespaceIndexes } from './namespace-indexes.js';
+import type { NamespaceIndexes, NamespaceIndexSet } from './namespace-indexes.js';
 import { NamespaceRecordCache } from './namespace-record-cache.js';
 import type { RagMetrics } from './rag-metrics.js';
 
@@ -140,49 +140,61 @@ export class RagSearch {
   }
 
   async #searchOnce(tenantId: string, ns: NamespaceRecord, query: string, topK: number, mode: SearchMode, filter: MetadataFilter): Promise<SearchOutcome> {
-    const filtered = Object.keys(filter).length > 0;
-    const candidates = mode === 'hybrid' ? topK * CANDIDATES_PER_RESULT : topK;
     const indexes = await this.o.indexes.acquireSet(tenantId, ns);
     let ranked: Array<{ id: number; score: number }>;
     let indexGeneration: number;
     try {
-      const memoryLexical = mode !== 'vector' ? indexes.lexical : undefined;
-      const sqlLexical = mode !== 'vector' && !memoryLexical;
-
-      let allowedLabels: Set<number> | undefined;
-      let lexical: Array<{ id: number; score: number }> = [];
-      if (filtered || sqlLexical) {
-        // Metadata filters need the database before ranking; so does lexical ranking when the in-memory index is missing.
-        const first = await this.o.db.withTenant(tenantId, async (tx) => {
-          let allowedDocs: string[] | undefined;
-          let labels: Set<number> | undefined;
-          if (filtered) {
-            allowedDocs = (await documentMetadata(tx, ns.id)).filter((d) => matchesMetadataFilter(d.metadata, filter)).map((d) => d.id);
-            labels = new Set(await labelsOfDocuments(tx, ns.id, allowedDocs));
-          }
-          return { labels, lexical: sqlLexical ? await lexicalSearch(tx, ns.id, query, candidates, allowedDocs) : [] };
-        });
-        allowedLabels = first.labels;
-        lexical = first.lexical;
-      }
-      const allow = allowedLabels ? (id: number) => allowedLabels.has(id) : undefined;
-      if (memoryLexical && (!allowedLabels || allowedLabels.size > 0)) lexical = memoryLexical.search(query, candidates, allow);
-
-      let vector: Array<{ id: number; score: number }> = [];
-      if (mode !== 'lexical' && (!allowedLabels || allowedLabels.size > 0)) {
-        const [q] = await this.o.embedders.embed(ns.embedder, [query]);
-        vector = indexes.vector.search(q!, candidates, allow);
-      }
-
+      ranked = await this.#rank(tenantId, ns, indexes, query, topK, mode, filter);
       indexGeneration = indexes.vector.generation;
-      ranked =
-        mode === 'hybrid'
-          ? reciprocalRankFusion([vector, lexical], { limit: topK }).map((h) => ({ id: h.id, score: h.score }))
-          : (mode === 'vector' ? vector : lexical).slice(0, topK);
     } finally {
       indexes.release();
     }
     return this.#hydrate(tenantId, ns, indexGeneration, ranked);
+  }
+
+  /** The fused (or single-mode) ranking of labels, from the leased indexes and, where needed, Postgres. */
+  async #rank(
+    tenantId: string,
+    ns: NamespaceRecord,
+    indexes: NamespaceIndexSet,
+    query: string,
+    topK: number,
+    mode: SearchMode,
+    filter: MetadataFilter,
+  ): Promise<Array<{ id: number; score: number }>> {
+    const filtered = Object.keys(filter).length > 0;
+    const candidates = mode === 'hybrid' ? topK * CANDIDATES_PER_RESULT : topK;
+    const memoryLexical = mode !== 'vector' ? indexes.lexical : undefined;
+    const sqlLexical = mode !== 'vector' && !memoryLexical;
+
+    let allowedLabels: Set<number> | undefined;
+    let lexical: Array<{ id: number; score: number }> = [];
+    if (filtered || sqlLexical) {
+      // Metadata filters need the database before ranking; so does lexical ranking when the in-memory index is missing.
+      const first = await this.o.db.withTenant(tenantId, async (tx) => {
+        let allowedDocs: string[] | undefined;
+        let labels: Set<number> | undefined;
+        if (filtered) {
+          allowedDocs = (await documentMetadata(tx, ns.id)).filter((d) => matchesMetadataFilter(d.metadata, filter)).map((d) => d.id);
+          labels = new Set(await labelsOfDocuments(tx, ns.id, allowedDocs));
+        }
+        return { labels, lexical: sqlLexical ? await lexicalSearch(tx, ns.id, query, candidates, allowedDocs) : [] };
+      });
+      allowedLabels = first.labels;
+      lexical = first.lexical;
+    }
+    const allow = allowedLabels ? (id: number) => allowedLabels.has(id) : undefined;
+    if (memoryLexical && (!allowedLabels || allowedLabels.size > 0)) lexical = memoryLexical.search(query, candidates, allow);
+
+    let vector: Array<{ id: number; score: number }> = [];
+    if (mode !== 'lexical' && (!allowedLabels || allowedLabels.size > 0)) {
+      const [q] = await this.o.embedders.embed(ns.embedder, [query]);
+      vector = indexes.vector.search(q!, candidates, allow);
+    }
+
+    return mode === 'hybrid'
+      ? reciprocalRankFusion([vector, lexical], { limit: topK }).map((h) => ({ id: h.id, score: h.score }))
+      : (mode === 'vector' ? vector : lexical).slice(0, topK);
   }
 
   /** Answers a question from the namespace: extractive, or generated from the retrieved chunks when a chat model is configured. */

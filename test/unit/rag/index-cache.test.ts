@@ -7,7 +7,7 @@ import { parseInvalidationEvent } from '../../../src/serving/invalidation-bus.js
 function entry(tenantId: string, namespaceId: string, vectors: number): CachedIndex {
   const index = new ExactIndex(4, 0, 1);
   index.add(Array.from({ length: vectors }, (_, i) => i), Array.from({ length: vectors }, () => new Float32Array([1, 0, 0, 0])));
-  return { key: indexCacheKey(tenantId, namespaceId), tenantId, namespaceId, index, dirty: false };
+  return { key: indexCacheKey(tenantId, namespaceId), tenantId, namespaceId, index, dirty: false, leases: 0 };
 }
 
 test('keys lead with the tenant', () => {
