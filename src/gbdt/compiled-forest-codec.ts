@@ -77,14 +77,16 @@ export function encodeCompiledForest(c: CompiledForest, sourceSha256: string): U
 /**
  * Decodes a layout, refusing one compiled from another artifact than
  * `expectedSourceSha256` or not in this format (callers fall back to
- * compiling the artifact).
+ * compiling the artifact). With `inPlace` (the caller owns `bytes`' buffer and
+ * gives it up) the arrays view those bytes where they lie, if they start at an
+ * 8-byte boundary; otherwise they are copied into a buffer of their own.
  */
-export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: string): CompiledForest {
+export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: string, options: { inPlace?: boolean } = {}): CompiledForest {
   const refuse = (why: string) => new AppError('internal', `compiled model layout refused: ${why}`);
   if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) throw refuse('not a compiled layout');
-  // One copy into a fresh buffer: the arrays below must start at aligned offsets of a buffer this layout owns.
-  const own = new Uint8Array(bytes);
-  const headerLength = new DataView(own.buffer).getUint32(4, true);
+  // The arrays below must start at aligned offsets of a buffer this layout owns: one copy, unless these bytes are that.
+  const own = options.inPlace === true && bytes.byteOffset % 8 === 0 ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+  const headerLength = new DataView(own.buffer, own.byteOffset).getUint32(4, true);
   if (8 + headerLength > own.length) throw refuse('truncated header');
   let header: Header;
   try {
@@ -103,7 +105,7 @@ export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: st
     const length = header.lengths[i]!;
     const View = VIEWS[type];
     if (!Number.isInteger(length) || length < 0 || at + length * View.BYTES_PER_ELEMENT > own.length) throw refuse(`array ${name} out of bounds`);
-    (arrays as Record<ArrayField, ArrayBufferView>)[name] = new View(own.buffer, at, length);
+    (arrays as Record<ArrayField, ArrayBufferView>)[name] = new View(own.buffer, own.byteOffset + at, length);
     at += align8(length * View.BYTES_PER_ELEMENT);
   }
   const nodes = arrays.feature.length;

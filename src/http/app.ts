@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Platform } from '../platform.js';
 import './route-config.js';
 import { authPlugin } from './plugins/auth.js';
+import { batchedWritesPlugin } from './plugins/batched-writes.js';
 import { bodyParsersPlugin } from './plugins/body-parsers.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { limitsMetricsPlugin } from './plugins/limits-metrics.js';
@@ -87,6 +88,7 @@ export async function buildApp(platform: Platform, options: AppOptions = {}): Pr
   await app.register(authPlugin, { authenticator: platform.authenticator });
   // After auth: the rate limit needs the tenant the key resolved to.
   await app.register(rateLimitPlugin, { gate: platform.limits.gate, authenticator: platform.authenticator });
+  await app.register(batchedWritesPlugin);
 
   await app.register(healthRoutes, { platform });
   await app.register(adminTenantRoutes, { platform });

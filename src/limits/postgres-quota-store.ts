@@ -97,6 +97,8 @@ const FOREIGN_KEY_VIOLATION = '23503';
 
 /** Ticks between two writes of a counter far from its limit (10 s at the default interval). */
 export const STALE_TICKS = 10;
+/** The same on the embedded database (30 s at the default interval): see `createLimits`. */
+export const EMBEDDED_STALE_TICKS = 30;
 /** A counter with less than this share of its limit left is synchronised at every tick. */
 const NEAR_LIMIT_SHARE = 0.1;
 /** …and so is one with at least this share of its limit buffered. */

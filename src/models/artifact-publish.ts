@@ -8,12 +8,19 @@
  */
 import { createHash } from 'node:crypto';
 import { AppError, errors } from '../errors.js';
-import { compileForest, deserializeModel, encodeCompiledForest } from '../gbdt/index.js';
+import { type CompiledForest, compileForest, deserializeModel, encodeCompiledForest } from '../gbdt/index.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
 
 /** Where the compiled layout of the model artifact at `artifactKey` is kept (same tenant prefix, so purge takes it). */
 export function compiledLayoutKey(artifactKey: string): string {
   return `${artifactKey}.compiled`;
+}
+
+/** Stores the compiled layout of the artifact at `artifactKey`, whose sha256 is `artifactSha256` (CRC-sealed: derived data). */
+export function putCompiledLayout(store: ArtifactStore, artifactKey: string, layout: CompiledForest, artifactSha256: string): Promise<void> {
+  const bytes = encodeCompiledForest(layout, artifactSha256);
+  const key = compiledLayoutKey(artifactKey);
+  return store.putDerived === undefined ? store.put(key, bytes) : store.putDerived(key, bytes);
 }
 
 /** Deletes a model artifact and its compiled layout; returns whether the artifact existed. */
@@ -36,7 +43,7 @@ export async function writeVerifiedArtifact(store: ArtifactStore, key: string, b
     if (back === null) throw errors.unavailable(`artifact ${key} vanished right after it was written`);
     if (sha256Hex(back) !== digest) throw new AppError('internal', `artifact ${key} read back differs from what was written`);
     const model = deserializeModel(back);
-    await store.put(compiledLayoutKey(key), encodeCompiledForest(compileForest(model), digest)).catch(() => {});
+    await putCompiledLayout(store, key, compileForest(model), digest).catch(() => {});
     return digest;
   } catch (err) {
     await deleteModelArtifact(store, key).catch(() => false);

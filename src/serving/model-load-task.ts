@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { ErrorCode } from '../errors.js';
 import { AppError } from '../errors.js';
-import { compileForest, type CompiledForest, deserializeModel } from '../gbdt/index.js';
+import { compileForest, type CompiledForest, decodeCompiledForest, deserializeModel } from '../gbdt/index.js';
 import { openArtifact, sealedDigestHex } from '../storage/artifact-seal.js';
 import { isMissing } from '../storage/folder-artifact-store.js';
 
@@ -17,6 +17,7 @@ export interface ModelLoadTask {
   sealed?: Uint8Array;
   /** Read the sealed object from this file instead (folder store; read here, off the event loop). */
   path?: string;
+
   key: string;
   expectedSha256: string;
   /** `name@version`, for error messages. */
@@ -52,6 +53,19 @@ export function runModelLoadTask(task: ModelLoadTask): ModelLoadResult {
   } catch (error) {
     if (error instanceof AppError) return { ok: false, code: error.code, message: error.message, details: error.details };
     return { ok: false, code: 'internal', message: (error as Error).message };
+  }
+}
+
+/** The compiled layout in `path` if it is sound and made from the artifact `sourceSha256`; else undefined. */
+export function readLayoutFile(path: string, sourceSha256: string): CompiledForest | undefined {
+  try {
+    const file = readFileSync(path);
+    // The arrays are viewed in the file's own buffer when it is one (not a slice of Node's shared pool).
+    const owned = file.byteOffset === 0 && file.byteLength === file.buffer.byteLength;
+    const payload = openArtifact(new Uint8Array(file.buffer, file.byteOffset, file.byteLength), path);
+    return decodeCompiledForest(payload, sourceSha256, { inPlace: owned });
+  } catch {
+    return undefined;
   }
 }
 

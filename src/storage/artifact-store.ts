@@ -20,6 +20,13 @@ export interface ArtifactStore {
   /** Which backend this is, for logs and the purge receipt. */
   readonly kind: 'folder' | 'redis' | 's3';
   put(key: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Like `put`, for data derived from other objects and rebuilt when lost
+   * (compiled model layouts): a sealing store seals it with a CRC-32, not
+   * sha256, since it only has to catch damage and is verified on every cold
+   * read. `get` opens either.
+   */
+  putDerived?(key: string, bytes: Uint8Array): Promise<void>;
   get(key: string): Promise<Uint8Array | null>;
   /**
    * The object exactly as stored, still in its integrity envelope and NOT

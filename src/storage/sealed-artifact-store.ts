@@ -8,6 +8,7 @@ export function withIntegrity(inner: ArtifactStore, checksum: SealChecksum = 'sh
   return {
     kind: inner.kind,
     put: (key, bytes) => inner.put(key, sealArtifact(bytes, checksum)),
+    putDerived: (key, bytes) => inner.put(key, sealArtifact(bytes, 'crc32')),
     get: async (key) => open(key, await inner.get(key)),
     getSealed: (key) => inner.get(key),
     ...(inner.getInto === undefined

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { createArrayPredictor, predictorFromCompiled, serializeModel, train } from '../../../src/gbdt/index.js';
-import { runModelLoadTask } from '../../../src/serving/model-load-task.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileForest, createArrayPredictor, encodeCompiledForest, predictorFromCompiled, serializeModel, train } from '../../../src/gbdt/index.js';
+import { readLayoutFile, runModelLoadTask } from '../../../src/serving/model-load-task.js';
 import { sealArtifact } from '../../../src/storage/artifact-seal.js';
 
 const FEATURES = 4;
@@ -56,5 +59,37 @@ describe('runModelLoadTask', () => {
     sealed[0] = 0;
     const result = runModelLoadTask(task(sealed));
     assert.match(result.ok ? '' : result.message, /bad magic/);
+  });
+});
+
+describe('readLayoutFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tenantml-layout-'));
+  const layout = encodeCompiledForest(compileForest(model), digest);
+  const fileWith = (name: string, bytes: Uint8Array) => {
+    writeFileSync(join(dir, name), bytes);
+    return join(dir, name);
+  };
+  const reference = createArrayPredictor(model);
+
+  it('reads a sound layout, its arrays viewing the file\'s own bytes', () => {
+    for (const checksum of ['sha256', 'crc32'] as const) {
+      const compiled = readLayoutFile(fileWith(`sound-${checksum}.compiled`, sealArtifact(layout, checksum)), digest);
+      assert.ok(compiled);
+      assert.equal(compiled.threshold.buffer, compiled.child.buffer, 'one buffer, no copy per array');
+      const loaded = predictorFromCompiled(compiled);
+      for (let r = 0; r < 20; r++) {
+        const row = x.subarray(r * FEATURES, (r + 1) * FEATURES);
+        assert.equal(loaded.predictRow(row), reference.predictRow(row));
+      }
+    }
+  });
+
+  it('ignores a layout that is damaged, missing, unsealed or made from another artifact', () => {
+    const damaged = sealArtifact(layout);
+    damaged[damaged.length - 3]! ^= 0x5a;
+    const other = sealArtifact(encodeCompiledForest(compileForest(model), '1'.repeat(64)));
+    const paths = [fileWith('damaged.compiled', damaged), fileWith('other.compiled', other), fileWith('unsealed.compiled', layout), join(dir, 'missing')];
+    for (const path of paths) assert.equal(readLayoutFile(path, digest), undefined, path);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
