@@ -41,6 +41,8 @@ const LOAD_THREADS = argNumber('load-threads', 2); // one per core of the 2-core
 // Every phase first sends its load unrecorded for this long: the generator's own start-up is not the server's latency.
 const WARMUP_MS = argNumber('warmup-seconds', 1) * 1000;
 const DISTINCT_MODELS = 25;
+// Five times the latency target: a rate that only holds with a growing queue is not the maximum.
+const SUSTAINABLE_P99_MS = 100;
 const ZIPF_S = 1.1;
 const FEATURES = 8;
 const GENERATOR = fileURLToPath(new URL('./_load-generator.ts', import.meta.url));
@@ -171,15 +173,16 @@ const hot = await measure({ origin, targets: zipfTargets.slice(0, hotCount), con
 progress('Zipf: warm-up (the cache fills), then the maximum rate');
 const zipf = await measure({ origin, targets: zipfTargets, weights: zipfWeights, connections: CONNECTIONS, warmupMs: Math.max(3000, WARMUP_MS), durationMs: SECONDS * 1000, seed: 11 });
 // The closed-loop rate is sustainable only if an open loop offered it completes it without a growing backlog
-// (p99 under a second); otherwise offer 90% of what it did complete, up to three times.
+// (p99 within SUSTAINABLE_P99_MS: a queue that grows for the seconds of the check shows as hundreds of ms);
+// otherwise offer 90% of what it did complete, up to five times.
 let offered = Math.floor(zipf.result.rps);
 let check: LoadResult | undefined;
 const checks: Array<{ offeredRps: number; rps: number; p99Ms: number }> = [];
-for (let attempt = 0; attempt < 3; attempt++) {
+for (let attempt = 0; attempt < 5; attempt++) {
   progress(`Zipf: is ${offered} req/s sustainable? offered open-loop`);
   check = await generate({ origin, targets: zipfTargets, weights: zipfWeights, connections: CONNECTIONS * 4, durationMs: Math.max(2, SECONDS / 2) * 1000, rate: offered, seed: 12 + attempt });
   checks.push({ offeredRps: offered, rps: round(check.rps, 0), p99Ms: round(check.p99) });
-  if (check.rps >= 0.97 * offered && check.p99 < 1000) break;
+  if (check.rps >= 0.97 * offered && check.p99 <= SUSTAINABLE_P99_MS) break;
   offered = Math.floor(0.9 * Math.min(offered, check.rps));
 }
 const sustainable = Math.min(offered, check?.rps ?? offered);
@@ -239,7 +242,7 @@ printResult({
   helloWorldCeiling: { ...summary(ceiling), note: 'POST /hello with the same headers and JSON body as a predict request; ratios are against this' },
   hot: { ...summary(hot.result), hitRate: hitRate(hot.events), loads: hot.events.loadMs.length, evictions: hot.events.evictions, notAdmitted: hot.events.notAdmitted, ratioToCeiling: round(hot.result.rps / ceiling.rps), ratioToGetCeiling: round(hot.result.rps / ceilingGet.rps) },
   zipfMax: { ...summary(zipf.result), hitRate: hitRate(zipf.events), evictions: zipf.events.evictions, notAdmitted: zipf.events.notAdmitted, ratioToCeiling: round(zipf.result.rps / ceiling.rps) },
-  zipfSustainable: { checks, sustainableRps: round(sustainable, 0) },
+  zipfSustainable: { checks, sustainableRps: round(sustainable, 0), criterion: `open loop completes >= 97% of the offered rate with p99 <= ${SUSTAINABLE_P99_MS} ms` },
   zipfAt80Percent: {
     targetRps: rate,
     ...summary(loaded.result),
