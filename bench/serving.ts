@@ -213,6 +213,7 @@ progress(`hello-world open loop at the same ${rate} req/s: the latency the harne
 const helloAtRate = await generate({ origin: helloOrigin, targets: [{ ...predictTarget(0), path: '/hello' }], connections: CONNECTIONS * 4, durationMs: SECONDS * 1000, rate, seed: 13 });
 
 const snapshot = platform.serving.cache.snapshot();
+const layoutBuffers = platform.serving.layoutBuffers();
 await app.close();
 await hello.close();
 await platform.close();
@@ -255,6 +256,7 @@ printResult({
     serverGcPauses: { count: gcPauses.length, totalMs: round(gcPauses.reduce((a, b) => a + b, 0)), maxMs: round(Math.max(0, ...gcPauses)), byKind: gcKinds },
   },
   helloWorldAtSameRate: { ...summary(helloAtRate), note: 'open loop at zipfAt80Percent.targetRps against POST /hello: the p99 the load generator and machine add by themselves' },
+  layoutBuffers: { ...layoutBuffers, note: 'cold loads read compiled layouts into the memory of dropped models' },
   coldLoads: { count: coldSorted.length, p50Ms: round(percentile(coldSorted, 50)), p99Ms: round(percentile(coldSorted, 99)), maxMs: round(coldSorted.at(-1) ?? Number.NaN) },
   targets: {
     hotRatioAtLeast: 0.6,

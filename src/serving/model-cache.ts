@@ -43,6 +43,13 @@ export interface ModelCacheOptions<T> {
   tenantMaxShare?: number;
   /** Observability hook; must not throw. */
   onEvent?: (event: ModelCacheEvent) => void;
+  /**
+   * Called once for a loaded value when it has left the cache for good: no
+   * longer resident (evicted, invalidated or never admitted) and no lease
+   * holds it. Nothing obtained through the cache reads it afterwards, so its
+   * memory may be reused. Must not throw.
+   */
+  onDrop?: (value: T) => void;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -99,6 +106,7 @@ export class ModelCache<T> {
   private readonly policy: EvictionPolicy;
   private readonly tenantCap: number;
   private readonly onEvent: ((event: ModelCacheEvent) => void) | undefined;
+  private readonly onDrop: ((value: T) => void) | undefined;
   private readonly now: () => number;
   private readonly entries = new Map<string, Entry<T>>();
   private readonly flights = new Map<string, Flight<T>>();
@@ -118,6 +126,7 @@ export class ModelCache<T> {
       share === undefined ? Number.POSITIVE_INFINITY : Math.floor(share * options.budgetBytes),
     );
     this.onEvent = options.onEvent;
+    this.onDrop = options.onDrop;
     this.now = options.now ?? Date.now;
   }
 
@@ -366,6 +375,7 @@ export class ModelCache<T> {
     entry.resident = false;
     // Still pinned by running requests: its bytes stay alive until they finish.
     if (entry.pins > 0) this.transientBytes += entry.sizeBytes;
+    else this.onDrop?.(entry.value);
   }
 
   private invalidateWhere(match: (key: ModelKey) => boolean): number {
@@ -394,7 +404,10 @@ export class ModelCache<T> {
         if (released) return;
         released = true;
         entry.pins--;
-        if (entry.pins === 0 && !entry.resident) this.transientBytes -= entry.sizeBytes;
+        if (entry.pins === 0 && !entry.resident) {
+          this.transientBytes -= entry.sizeBytes;
+          this.onDrop?.(entry.value);
+        }
       },
     };
   }

@@ -19,6 +19,7 @@ import type { ModelLoader, ModelLoaderSources, ServableModel } from '../models/m
 import type { ModelVersionInfo } from '../models/model-version.js';
 import type { ServingTarget } from '../models/serving-target.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
+import { BufferPool } from '../storage/buffer-pool.js';
 import { connectModelCacheToBus } from './cache-invalidation.js';
 import type { InvalidationBus } from './invalidation-bus.js';
 import { ModelCache, type ModelKey } from './model-cache.js';
@@ -33,7 +34,15 @@ import { TargetMemo } from './target-memo.js';
 export interface LoadedPredictor {
   predictor: Predictor;
   sha256: string;
+  /** The pooled buffer the predictor's arrays view: back to the pool when the cache drops the entry. */
+  memory?: ArrayBuffer;
+  /** Handed out without a lease (`resolve`): its memory is never reused. */
+  escaped?: boolean;
 }
+
+/** Bytes of dropped models' layout buffers kept for reuse: a quarter of the cache budget, within these bounds. */
+const MIN_POOLED_LAYOUT_BYTES = 4 * 2 ** 20;
+const MAX_POOLED_LAYOUT_BYTES = 64 * 2 ** 20;
 
 /** Where the multiplexer finds versions: the serving version of a name, or one exact version. */
 export interface ModelServingSources extends ModelLoaderSources {
@@ -53,6 +62,8 @@ export interface ModelServingOptions {
 /** The cache-backed loader, plus what the v2 and admin routes need. */
 export interface ModelServing extends ModelLoader {
   readonly cache: ModelCache<LoadedPredictor>;
+  /** The pool cold loads read compiled layouts into: free bytes, and how many reads reused a buffer or allocated one. */
+  layoutBuffers(): ReturnType<BufferPool['stats']>;
   /** Runs `fn` with this target's model pinned (resolve it with `target` / `versionTarget`). */
   useTarget<R>(target: ServingTarget, fn: (model: ServableModel) => R | Promise<R>): Promise<R>;
   /** Like `use`, for one exact version of the tenant's own model. */
@@ -112,28 +123,36 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
   };
 
   const pool = createModelLoadPool({ threads: options.config.loadThreads ?? 0 });
+  // A miss reads its layout into the memory of a model the cache has dropped: no fresh external memory for the
+  // collector to count (a major GC every ~200 misses otherwise) and no page faults during the read.
+  const layoutMemory = new BufferPool(Math.min(MAX_POOLED_LAYOUT_BYTES, Math.max(MIN_POOLED_LAYOUT_BYTES, Math.floor(options.config.cacheBytes / 4))));
   const loadTarget = async (key: ModelKey) => {
     const target = handoff;
     handoff = undefined;
     if (target === undefined || !sameKey(cacheKeyOf(target), key)) throw new AppError('internal', `no target was handed over to load ${key.model}@${key.version}`);
     const label = `${target.name}@${target.version}`;
-    const { compiled, fromLayout } = await loadLayout(target, label);
+    const { compiled, fromLayout, memory } = await loadLayout(target, label);
     // The array walker: as fast as generated code for single rows of 100 depth-6 trees, a third of its memory
     // and 3x faster to build (measured, see README). It keeps nothing of the parsed model, so its size is the entry's.
     const predictor = predictorFromCompiled(compiled);
     // Published before compiled layouts existed, or the layout was lost: store it for the next load.
     if (!fromLayout) void putCompiledLayout(artifacts, target.artifactKey, compiled, target.artifactSha256).catch(() => {});
-    return { value: { predictor, sha256: target.artifactSha256 }, sizeBytes: predictor.sizeBytes };
+    return { value: { predictor, sha256: target.artifactSha256, ...(memory === undefined ? {} : { memory }) }, sizeBytes: predictor.sizeBytes };
   };
 
   /** The target's compiled layout: the stored one if it is sound and made from this very artifact, else compiled from the artifact. */
-  const loadLayout = async (target: ServingTarget, label: string): Promise<{ compiled: CompiledForest; fromLayout: boolean }> => {
+  const loadLayout = async (target: ServingTarget, label: string): Promise<{ compiled: CompiledForest; fromLayout: boolean; memory?: ArrayBuffer }> => {
     const { artifactKey: key, artifactSha256: expectedSha256 } = target;
     // The compiled layout published next to the artifact: no parse, no compile (a fraction of a millisecond). On the
-    // folder store it is read on the event loop: handing it to a load thread measured slower under load on two cores
-    // (cold-load p50 3.8 ms instead of 0.35 ms), the thread waiting its turn for a core behind requests.
-    const stored = await readCompiledLayout(target);
-    if (stored !== undefined) return { compiled: stored, fromLayout: true };
+    // folder store, one synchronous read on the event loop: an async read is four thread-pool round trips, each waiting
+    // its turn behind requests, and a load thread measured slower too on two cores (cold-load p50 3.8 ms, not 0.35 ms).
+    if (artifacts.localPath !== undefined && artifacts.getSealed !== undefined) {
+      const stored = readLayoutFile(artifacts.localPath(compiledLayoutKey(key)), expectedSha256, layoutMemory);
+      if (stored !== undefined) return { compiled: stored, fromLayout: true, memory: stored.feature.buffer as ArrayBuffer };
+    } else {
+      const stored = await readCompiledLayout(target);
+      if (stored !== undefined) return { compiled: stored, fromLayout: true };
+    }
     if (artifacts.localPath !== undefined && pool.threads > 0) {
       // Folder store: the load thread reads the artifact itself, so a load costs the event loop one message, not four fs round trips.
       try {
@@ -157,14 +176,10 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     return { compiled: result.compiled, fromLayout: false };
   };
 
-  /** The target's compiled layout if the store has a sound one made from this very artifact; else undefined. */
+  /** The target's compiled layout from a remote store, if it has a sound one made from this very artifact; else undefined. */
   const readCompiledLayout = async (target: ServingTarget): Promise<CompiledForest | undefined> => {
-    const key = compiledLayoutKey(target.artifactKey);
-    // A sealed local file of a few hundred KB: one synchronous read (~0.1 ms) costs the event loop less than the
-    // four thread-pool round trips of an async read, each of which waits its turn behind requests under load.
-    if (artifacts.localPath !== undefined && artifacts.getSealed !== undefined) return readLayoutFile(artifacts.localPath(key), target.artifactSha256);
     try {
-      const bytes = await artifacts.get(key); // the envelope's checksum is verified here
+      const bytes = await artifacts.get(compiledLayoutKey(target.artifactKey)); // the envelope's checksum is verified here
       return bytes === null ? undefined : decodeCompiledForest(bytes, target.artifactSha256);
     } catch {
       return undefined; // missing, damaged or from another artifact: the artifact itself decides
@@ -176,6 +191,9 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     policy: options.config.policy,
     load: loadTarget,
     onEvent,
+    onDrop: (value) => {
+      if (value.memory !== undefined && value.escaped !== true) layoutMemory.give(value.memory);
+    },
   });
   const models = cache;
 
@@ -237,9 +255,12 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
 
   return {
     cache: models,
+    layoutBuffers: () => layoutMemory.stats(),
     async resolve(tenantId, name) {
       const t = await target(tenantId, name);
       const lease = await leaseFor(t);
+      // The predictor outlives the lease here, so its memory must never go to another model.
+      lease.value.escaped = true;
       lease.release();
       return { target: t, predictor: lease.value.predictor };
     },

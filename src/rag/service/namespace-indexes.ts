@@ -16,7 +16,7 @@ import { LexicalIndex } from '../search/lexical-index.js';
 import { namespaceEmbeddings, namespaceTexts } from '../storage/document-records.js';
 import { decodeEmbeddingInto } from '../storage/embedding-codec.js';
 import type { RagWorkerPool } from '../worker/rag-worker-pool.js';
-import { IndexBufferPool } from './index-buffer-pool.js';
+import { BufferPool } from '../../storage/buffer-pool.js';
 import { type CachedIndex, IndexCache, indexCacheKey } from './index-cache.js';
 import type { RagMetrics } from './rag-metrics.js';
 
@@ -88,7 +88,7 @@ export function indexArtifactPrefix(tenantId: string, namespaceId: string): stri
 /** The tenant's vector indexes, memory-budgeted and consistent with Postgres by generation. */
 export class NamespaceIndexes {
   readonly #cache: IndexCache;
-  readonly #buffers: IndexBufferPool;
+  readonly #buffers: BufferPool;
   readonly #flights = new Map<string, Promise<CachedIndex>>();
   readonly #lexicalFlights = new Map<string, Promise<void>>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
@@ -101,7 +101,7 @@ export class NamespaceIndexes {
 
   constructor(private readonly o: NamespaceIndexesOptions) {
     this.#threshold = o.hnswThreshold ?? HNSW_THRESHOLD;
-    this.#buffers = new IndexBufferPool(Math.min(MAX_POOLED_BYTES, Math.floor(o.cacheBytes / 8)));
+    this.#buffers = new BufferPool(Math.min(MAX_POOLED_BYTES, Math.floor(o.cacheBytes / 8)));
     this.#cache = new IndexCache(
       o.cacheBytes,
       (entry) => {
@@ -367,7 +367,7 @@ export class NamespaceIndexes {
   }
 
   /** The pool of index memory (tests, benchmarks). */
-  bufferPoolStats(): ReturnType<IndexBufferPool['stats']> {
+  bufferPoolStats(): ReturnType<BufferPool['stats']> {
     return this.#buffers.stats();
   }
 

@@ -112,6 +112,23 @@ for (const backend of backends) {
       assert.equal(t.platform.serving.cache.snapshot().transientBytes, 0, 'nothing is held once requests finish');
     });
 
+    test('under churn, concurrent requests each get their own model\'s answer (dropped models\' memory is reused)', async () => {
+      const before = t.platform.serving.layoutBuffers();
+      const order = Array.from({ length: 120 }, (_, i) => (i * 7 + (i >> 3)) % MODELS.length);
+      const answers = await Promise.all(order.map((i) => predict(`m${i}`)));
+      for (const [n, res] of answers.entries()) {
+        assert.equal(res.statusCode, 200, res.body);
+        assert.deepEqual(res.json().predictions, [predicted(MODELS[order[n]!]!)], `request ${n} (m${order[n]})`);
+      }
+      const stats = t.platform.serving.cache.stats().tenants[tenant.id]!;
+      assert.ok(stats.evictions + stats.notAdmitted > 0, 'models were dropped meanwhile');
+      if (backend.name === 'folder') {
+        const after = t.platform.serving.layoutBuffers();
+        assert.ok(after.reused > before.reused, `cold loads read into reused memory (${JSON.stringify(after)})`);
+      }
+      assert.equal(t.platform.serving.cache.snapshot().transientBytes, 0);
+    });
+
     test('100 concurrent first requests over HTTP load the model once', async () => {
       const who = await t.createTenant(`flight-${backend.name}`);
       const model = tinyModel(30, 9);

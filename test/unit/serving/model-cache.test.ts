@@ -310,3 +310,51 @@ describe('model cache: observability and warm-up', () => {
     assert.throws(() => new ModelCache({ budgetBytes: 10, tenantMaxShare: 1.5, load }), /tenantMaxShare/);
   });
 });
+
+describe('model cache: dropped values', () => {
+  const cacheWithDrops = (budgetBytes: number) => {
+    const dropped: string[] = [];
+    const cache = new ModelCache<string>({
+      budgetBytes,
+      policy: 'lru',
+      load: async (k) => ({ value: k.tenantId, sizeBytes: 100, loadCostMs: 1 }),
+      onDrop: (value) => dropped.push(value),
+    });
+    return { cache, dropped };
+  };
+
+  test('an evicted entry nobody holds is dropped once, at eviction', async () => {
+    const { cache, dropped } = cacheWithDrops(100);
+    await touch(cache, key('a'));
+    assert.deepEqual(dropped, []);
+    await touch(cache, key('b'));
+    assert.deepEqual(dropped, ['a']);
+    cache.clear();
+    assert.deepEqual(dropped, ['a', 'b']);
+  });
+
+  test('an entry evicted or invalidated while leased is dropped when its last lease is released', async () => {
+    const { cache, dropped } = cacheWithDrops(200);
+    const first = await cache.acquire(key('a'));
+    const second = await cache.acquire(key('a'));
+    cache.invalidate(key('a'));
+    assert.deepEqual(dropped, [], 'still in use');
+    first.release();
+    first.release(); // idempotent: one release per lease
+    assert.deepEqual(dropped, []);
+    second.release();
+    assert.deepEqual(dropped, ['a']);
+  });
+
+  test('a value that was never admitted is dropped when its requests are done', async () => {
+    const { cache, dropped } = cacheWithDrops(100);
+    const held = await cache.acquire(key('a')); // pinned: b cannot displace it
+    const b = await cache.acquire(key('b'));
+    assert.equal(cache.has(key('b')), false);
+    assert.deepEqual(dropped, []);
+    b.release();
+    assert.deepEqual(dropped, ['b']);
+    held.release();
+    assert.deepEqual(dropped, ['b'], 'a stays resident');
+  });
+});

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { compileForest, createArrayPredictor, encodeCompiledForest, predictorFromCompiled, serializeModel, train } from '../../../src/gbdt/index.js';
 import { readLayoutFile, runModelLoadTask } from '../../../src/serving/model-load-task.js';
 import { sealArtifact } from '../../../src/storage/artifact-seal.js';
+import { BufferPool } from '../../../src/storage/buffer-pool.js';
 
 const FEATURES = 4;
 const rows = 300;
@@ -82,6 +83,23 @@ describe('readLayoutFile', () => {
         assert.equal(loaded.predictRow(row), reference.predictRow(row));
       }
     }
+  });
+
+  it('reads into pooled memory, and gives it back when the layout is refused', () => {
+    const memory = new BufferPool(4 * 2 ** 20);
+    const sound = fileWith('pooled.compiled', sealArtifact(layout, 'crc32'));
+    const first = readLayoutFile(sound, digest, memory);
+    assert.ok(first);
+    assert.deepEqual(memory.stats(), { freeBytes: 0, buffers: 0, reused: 0, allocated: 1 });
+    memory.give(first.feature.buffer as ArrayBuffer); // the cache dropped it
+    const damaged = sealArtifact(layout, 'crc32');
+    damaged[damaged.length - 1]! ^= 1;
+    assert.equal(readLayoutFile(fileWith('pooled-damaged.compiled', damaged), digest, memory), undefined);
+    assert.equal(memory.stats().buffers, 1, 'the refused read returned its buffer');
+    const second = readLayoutFile(sound, digest, memory);
+    assert.ok(second);
+    assert.equal(second.feature.buffer, first.feature.buffer, 'the same memory, reused');
+    assert.equal(predictorFromCompiled(second).predictRow(x.subarray(0, FEATURES)), reference.predictRow(x.subarray(0, FEATURES)));
   });
 
   it('ignores a layout that is damaged, missing, unsealed or made from another artifact', () => {

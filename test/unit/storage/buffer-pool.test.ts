@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { IndexBufferPool } from '../../../src/rag/service/index-buffer-pool.js';
+import { BufferPool } from '../../../src/storage/buffer-pool.js';
 
-describe('IndexBufferPool', () => {
+describe('BufferPool', () => {
   it('hands a returned buffer to the next take that fits it, as a view of exactly the size asked', () => {
-    const pool = new IndexBufferPool(64 * 2 ** 20);
+    const pool = new BufferPool(64 * 2 ** 20);
     const first = pool.take(3_000_000);
     assert.equal(first.byteLength, 3_000_000);
     pool.give(first.buffer as ArrayBuffer);
@@ -15,7 +15,7 @@ describe('IndexBufferPool', () => {
   });
 
   it('does not hand out a buffer far larger than asked, and picks the smallest that fits', () => {
-    const pool = new IndexBufferPool(64 * 2 ** 20);
+    const pool = new BufferPool(64 * 2 ** 20);
     const big = pool.take(8_000_000).buffer as ArrayBuffer;
     const medium = pool.take(3_100_000).buffer as ArrayBuffer;
     pool.give(big);
@@ -26,7 +26,7 @@ describe('IndexBufferPool', () => {
   });
 
   it('keeps at most maxBytes, dropping the oldest', () => {
-    const pool = new IndexBufferPool(5 * 2 ** 20);
+    const pool = new BufferPool(5 * 2 ** 20);
     const a = pool.take(2 * 2 ** 20).buffer as ArrayBuffer;
     const b = pool.take(2 * 2 ** 20).buffer as ArrayBuffer;
     const c = pool.take(2 * 2 ** 20).buffer as ArrayBuffer;

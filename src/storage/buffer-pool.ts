@@ -1,11 +1,13 @@
 /**
- * Memory of dropped indexes, kept for the next load. A cold load reads a few
- * megabytes (2,000 vectors of 384 floats are 3 MB, their lexical index 1.7
- * MB); V8 counts such buffers as external memory and starts a full
- * mark-compact every 64 MB of them, so loading fresh buffers meant a major GC
- * every dozen cold queries, measured as most of the cold p99. A buffer comes
- * back here only once its index has left the cache and no search holds it
- * (see `NamespaceIndexes`), so its next owner is the only one to see it.
+ * Memory of dropped cache entries, kept for the next load: search indexes
+ * (`NamespaceIndexes`) and compiled model layouts (`model-serving.ts`). A cold
+ * load reads a few hundred KB to a few MB (2,000 vectors of 384 floats are
+ * 3 MB; a 100-tree model's layout 290 KB); V8 counts such buffers as external
+ * memory and starts a full mark-compact every 64 MB of them, so loading into
+ * fresh buffers meant a major GC every dozen cold queries, measured as most of
+ * the cold p99, and fresh memory is page-faulted in by the read itself. A
+ * buffer comes back here only once its entry has left the cache and nothing
+ * holds it, so its next owner is the only one to see it.
  */
 
 /** Buffers larger than the request by more than this share are not handed out (the slack would be memory counted nowhere useful). */
@@ -13,7 +15,7 @@ const MAX_SLACK = 0.25;
 /** New buffers are rounded up to this, so sizes that differ by a few chunks still fit each other's buffers. */
 const GRANULE = 64 * 1024;
 
-export class IndexBufferPool {
+export class BufferPool {
   readonly #free: ArrayBuffer[] = [];
   #freeBytes = 0;
   #reused = 0;
@@ -22,7 +24,7 @@ export class IndexBufferPool {
   constructor(readonly maxBytes: number) {}
 
   /** `size` bytes: a view on a pooled buffer that fits, else on a new one. */
-  take(size: number): Uint8Array {
+  take(size: number): Uint8Array<ArrayBuffer> {
     let best = -1;
     for (let i = 0; i < this.#free.length; i++) {
       const capacity = this.#free[i]!.byteLength;
