@@ -11,10 +11,10 @@ export const adminServingRoutes: FastifyPluginAsyncTypebox<{ platform: Platform 
       schema: {
         tags: ['operator'],
         description:
-          "This replica's model cache: budget, resident and transient bytes, each loaded model (tenant, model, version, size, hits, pins, last use; most recent first) and per-tenant counters.",
+          "This replica's model cache: budget, resident and transient bytes, each loaded model (tenant, model, version, size, hits, pins, last use; most recent first) per-tenant counters, and the pool of dropped models' memory that cold loads read into (layoutBuffers).",
         response: errorResponses(401, 403),
       },
     },
-    async () => ({ ...platform.serving.cache.snapshot(), stats: platform.serving.cache.stats() }),
+    async () => ({ ...platform.serving.cache.snapshot(), stats: platform.serving.cache.stats(), layoutBuffers: platform.serving.layoutBuffers() }),
   );
 };

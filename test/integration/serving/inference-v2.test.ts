@@ -226,6 +226,7 @@ describe('observability', () => {
     assert.ok(churn, JSON.stringify(view.entries));
     assert.ok(churn.sizeBytes > 1000 && typeof churn.lastUsedAt === 'string' && churn.hits >= 1);
     assert.ok(view.stats.tenants[a.id].hits >= 1);
+    assert.ok(view.layoutBuffers.allocated >= 1, `cold loads read layouts into pooled memory: ${JSON.stringify(view.layoutBuffers)}`);
     assert.equal((await t.call(a.key, 'GET', '/v1/admin/serving')).statusCode, 403);
   });
 });
