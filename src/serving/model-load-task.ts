@@ -18,7 +18,6 @@ export interface ModelLoadTask {
   sealed?: Uint8Array;
   /** Read the sealed object from this file instead (folder store; read here, off the event loop). */
   path?: string;
-
   key: string;
   expectedSha256: string;
   /** `name@version`, for error messages. */
