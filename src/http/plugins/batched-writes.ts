@@ -1,7 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 
-type Release = () => void;
+interface Held {
+  reply: FastifyReply;
+  release: () => void;
+}
 
 /**
  * Responses finished during one turn of the event loop's I/O phase leave
@@ -16,15 +19,24 @@ type Release = () => void;
  */
 export const batchedWritesPlugin = fp(
   async (app: FastifyInstance) => {
-    let pending: Release[] = [];
+    let pending: Held[] = [];
     const flush = () => {
       const batch = pending;
       pending = [];
-      for (const release of batch) release();
+      for (const { reply, release } of batch) {
+        // A response that fails to go out (say, an invalid header) is answered with the error, as Fastify does when
+        // it writes at once; it must neither hold back the others nor escape as an uncaught exception.
+        try {
+          release();
+        } catch (err) {
+          if (reply.sent) reply.log.error({ err }, 'writing a response failed');
+          else reply.send(err);
+        }
+      }
     };
-    app.addHook('onSend', (_request, _reply, payload, done) => {
+    app.addHook('onSend', (_request, reply, payload, done) => {
       if (pending.length === 0) setImmediate(flush);
-      pending.push(() => done(null, payload));
+      pending.push({ reply, release: () => done(null, payload) });
     });
   },
   { name: 'tenantml-batched-writes' },
