@@ -12,7 +12,7 @@ import type { LimitsLogger } from './degrading-rate-limiter.js';
 import { createFairScheduler, type FairScheduler } from './fair-scheduler.js';
 import { createHooksRelay, type HooksRelay } from './hooks.js';
 import { createLimitsRedisClient } from './limits-redis-client.js';
-import { type BufferedQuotaStore, createPostgresQuotaStore, EMBEDDED_STALE_TICKS, STALE_TICKS } from './postgres-quota-store.js';
+import { type BufferedQuotaStore, createPostgresQuotaStore } from './postgres-quota-store.js';
 import { createQuotaGuard } from './quota-guard.js';
 import { createRateLimitGate, type RateLimitGate } from './rate-limit-gate.js';
 import type { Clock, RateLimiter } from './rate-limiter.js';
@@ -97,10 +97,7 @@ export async function createLimits(options: LimitsOptions): Promise<Limits> {
         onModeChange: (change) => hooks.onModeChange?.(change),
       })
     : createRateLimiter({ kind: 'memory', keyPrefix: options.keyPrefix });
-  // The embedded database has one process and no other replica to hear from, so the periodic write of a counter far
-  // from its limit is only for durability; and each write runs on the event loop (~1.5 ms), so it is made less often.
-  const staleTicks = db.kind === 'pglite' ? EMBEDDED_STALE_TICKS : STALE_TICKS;
-  const usageStore = createPostgresQuotaStore({ db, flushIntervalMs: options.usageFlushMs, staleTicks, ...(logger ? { logger } : {}) });
+  const usageStore = createPostgresQuotaStore({ db, flushIntervalMs: options.usageFlushMs, ...(logger ? { logger } : {}) });
   hooks.add(usageCountingHooks(usageStore, clock));
   const gate = createRateLimitGate({ limiter, hooks });
   const guard = createQuotaGuard({ store: usageStore, clock, hooks });

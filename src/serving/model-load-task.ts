@@ -5,13 +5,13 @@
  * payload is hashed once: the envelope's sha256 is verified against the bytes
  * and then compared (as text) with the registry's, instead of hashing twice.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { ErrorCode } from '../errors.js';
 import { AppError } from '../errors.js';
 import { compileForest, type CompiledForest, decodeCompiledForest, deserializeModel } from '../gbdt/index.js';
 import { openArtifact, sealedDigestHex } from '../storage/artifact-seal.js';
 import type { BufferPool } from '../storage/buffer-pool.js';
-import { isMissing } from '../storage/folder-artifact-store.js';
+import { isMissing, readWholeSync } from '../storage/folder-artifact-store.js';
 
 /** What a load needs: the sealed object as stored (or the local file holding it) and what the registry says about it. */
 export interface ModelLoadTask {
@@ -60,46 +60,19 @@ export function runModelLoadTask(task: ModelLoadTask): ModelLoadResult {
  * The compiled layout in `path` if it is sound and made from the artifact
  * `sourceSha256`; else undefined. Its arrays view the bytes read, in one
  * buffer the layout owns: with `memory`, a pooled one (given back if the
- * layout is refused), otherwise the file's own.
+ * layout is refused), otherwise a fresh one.
  */
 export function readLayoutFile(path: string, sourceSha256: string, memory?: BufferPool): CompiledForest | undefined {
-  let bytes: Uint8Array<ArrayBuffer> | undefined;
+  let bytes: Uint8Array | undefined;
   try {
-    bytes = memory === undefined ? readOwned(path) : readInto(path, memory);
+    bytes = readWholeSync(path, memory === undefined ? undefined : (size) => memory.take(size));
     const compiled = decodeCompiledForest(openArtifact(bytes, path), sourceSha256, { inPlace: true });
     // Copied after all (not aligned): the pooled buffer is free again.
-    if (memory !== undefined && compiled.feature.buffer !== bytes.buffer) memory.give(bytes.buffer);
+    if (memory !== undefined && compiled.feature.buffer !== bytes.buffer) memory.give(bytes.buffer as ArrayBuffer);
     return compiled;
   } catch {
-    if (memory !== undefined && bytes !== undefined) memory.give(bytes.buffer);
+    if (memory !== undefined && bytes !== undefined) memory.give(bytes.buffer as ArrayBuffer);
     return undefined;
-  }
-}
-
-/** A file's bytes in a buffer of their own (a copy when Node handed out a slice of its shared pool). */
-function readOwned(path: string): Uint8Array<ArrayBuffer> {
-  const file = readFileSync(path);
-  const owned = file.byteOffset === 0 && file.byteLength === file.buffer.byteLength;
-  return owned ? new Uint8Array(file.buffer as ArrayBuffer, 0, file.byteLength) : new Uint8Array(file);
-}
-
-/** A file's bytes, read into memory taken from `pool`. */
-function readInto(path: string, pool: BufferPool): Uint8Array<ArrayBuffer> {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const bytes = pool.take(size);
-    for (let at = 0; at < size; ) {
-      const read = readSync(fd, bytes, at, size - at, at);
-      if (read === 0) {
-        pool.give(bytes.buffer);
-        throw new Error(`${path} shrank while being read`);
-      }
-      at += read;
-    }
-    return bytes;
-  } finally {
-    closeSync(fd);
   }
 }
 

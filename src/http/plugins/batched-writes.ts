@@ -3,7 +3,8 @@ import fp from 'fastify-plugin';
 
 interface Held {
   reply: FastifyReply;
-  release: () => void;
+  payload: unknown;
+  done: (err: Error | null, payload?: unknown) => void;
 }
 
 /**
@@ -23,11 +24,11 @@ export const batchedWritesPlugin = fp(
     const flush = () => {
       const batch = pending;
       pending = [];
-      for (const { reply, release } of batch) {
+      for (const { reply, payload, done } of batch) {
         // A response that fails to go out (say, an invalid header) is answered with the error, as Fastify does when
         // it writes at once; it must neither hold back the others nor escape as an uncaught exception.
         try {
-          release();
+          done(null, payload);
         } catch (err) {
           if (reply.sent) reply.log.error({ err }, 'writing a response failed');
           else reply.send(err);
@@ -36,7 +37,7 @@ export const batchedWritesPlugin = fp(
     };
     app.addHook('onSend', (_request, reply, payload, done) => {
       if (pending.length === 0) setImmediate(flush);
-      pending.push({ reply, release: () => done(null, payload) });
+      pending.push({ reply, payload, done });
     });
   },
   { name: 'tenantml-batched-writes' },
