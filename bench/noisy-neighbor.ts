@@ -33,6 +33,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { Pool } from 'undici';
 import { exportXgboostJson, train } from '../src/gbdt/index.js';
 import { startServerProcess } from '../test/support/server-process.js';
 import type { BatchClientResult, BatchClientTask } from './_batch-client.js';
@@ -133,6 +134,9 @@ function latencySummary(latencies: number[]) {
   return { p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)), n: sorted.length };
 }
 
+// B's requests go through keep-alive connections of undici's Pool, as A's flood does: `fetch` adds about a
+// millisecond of client CPU to every request, which B's latency would carry.
+const bClient = new Pool(base, { connections: 8 });
 let batchThread: Awaited<ReturnType<typeof batchClient>> | undefined;
 let floodThread: Piscina | undefined;
 try {
@@ -145,10 +149,20 @@ try {
     await publishModel(aKey);
     await publishModel(bKey);
     const one = JSON.stringify({ rows: [{ price: 42, promo: 1, weekday: 6 }] });
-    bRequest = async () => (await call(bKey, 'POST', '/v1/models/demand/predict', one)).status;
+    const headers = { authorization: `Bearer ${bKey}`, 'content-type': 'application/json' };
+    bRequest = async () => {
+      const res = await bClient.request({ path: '/v1/models/demand/predict', method: 'POST', headers, body: one });
+      await res.body.dump();
+      return res.statusCode;
+    };
     aRequest = { url: `${base}/v1/models/demand/predict`, key: aKey, method: 'POST', body: one };
   } else {
-    bRequest = async () => (await call(bKey, 'GET', '/v1/datasets')).status;
+    const headers = { authorization: `Bearer ${bKey}` };
+    bRequest = async () => {
+      const res = await bClient.request({ path: '/v1/datasets', method: 'GET', headers });
+      await res.body.dump();
+      return res.statusCode;
+    };
     aRequest = { url: `${base}/v1/datasets`, key: aKey, method: 'GET' };
   }
   floodThread = new Piscina({ filename: new URL('./_flood-client.ts', import.meta.url).href, maxThreads: 1, minThreads: 1 });
@@ -245,6 +259,7 @@ try {
   progress(`noisy-neighbor: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 } finally {
+  await bClient.close();
   await batchThread?.close();
   await floodThread?.close({ force: true });
   await server.stop();

@@ -55,14 +55,15 @@ export interface BatchPredictionPool {
 }
 
 /** Creates the pool (`threads` ≥ 1). */
-export function createBatchPredictionPool(config: { threads: number; artifacts: ArtifactStore; idleTimeoutMs?: number }): BatchPredictionPool {
+export function createBatchPredictionPool(config: { threads: number; artifacts: ArtifactStore }): BatchPredictionPool {
   const threads = Math.max(1, Math.floor(config.threads));
   const piscina = new Piscina({
     filename: siblingModuleUrl(import.meta.url, 'batch-prediction-worker'),
-    minThreads: 0,
+    // Started with the server and kept: a thread started for a batch loads and compiles its code on the spot, and
+    // that burst, run by threads of normal priority, landed on real-time requests as 40–80 ms stalls.
+    minThreads: threads,
     maxThreads: threads,
     concurrentTasksPerWorker: SESSIONS_PER_THREAD,
-    idleTimeout: config.idleTimeoutMs ?? 60_000,
   });
   let active = 0;
   return {
