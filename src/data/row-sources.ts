@@ -3,7 +3,7 @@
  * holding the whole body in memory, checks UTF-8 and the size limit as bytes
  * arrive, and names the line of anything malformed.
  */
-import { parse } from 'csv-parse';
+import { Parser } from 'csv-parse';
 import { AppError, errors } from '../errors.js';
 
 export interface RawRow {
@@ -48,7 +48,7 @@ async function* utf8Chunks(body: AsyncIterable<Buffer | Uint8Array | string>, ma
 export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number): RowSource {
   const counter = { bytes: 0 };
   async function* rows(): AsyncIterable<RawRow> {
-    const parser = parse({ bom: true, skip_empty_lines: true, info: true, relax_column_count: false });
+    const parser = new LineTaggingParser({ bom: true, skip_empty_lines: true, relax_column_count: false });
     const feed = (async () => {
       // Iterated by hand: once the parser is gone the rest of the body is left unread, never `return()`ed,
       // because ending a request stream early resets the connection before the error can be answered.
@@ -68,8 +68,7 @@ export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, max
     let header: string[] | undefined;
     let readToEnd = false;
     try {
-      for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        const { record, info } = item;
+      for await (const { record, line } of parser as AsyncIterable<LinedRecord>) {
         if (!header) {
           header = record.map((h) => h.trim());
           const seen = new Set<string>();
@@ -82,7 +81,7 @@ export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, max
         }
         const out: Record<string, unknown> = {};
         for (let i = 0; i < header.length; i++) out[header[i]!] = record[i];
-        yield { line: info.lines, record: out };
+        yield { line, record: out };
       }
       readToEnd = true;
     } catch (err) {
@@ -100,6 +99,22 @@ export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, max
     if (!header) throw errors.validation('empty body: expected a CSV header line and at least one row');
   }
   return { unit: 'line', textual: true, rows: rows(), bytesRead: () => counter.bytes };
+}
+
+interface LinedRecord {
+  record: string[];
+  line: number;
+}
+
+/**
+ * csv-parse's parser with each record tagged with the line it ends on: the number its `info` option reports, read
+ * when the record is pushed. That option copies the parser's whole state into two fresh objects per record, which
+ * was a third of the time a million-row upload took to parse, and most of its garbage.
+ */
+class LineTaggingParser extends Parser {
+  override push(record: unknown, encoding?: BufferEncoding): boolean {
+    return super.push(record === null ? null : ({ record: record as string[], line: this.info.lines } satisfies LinedRecord), encoding);
+  }
 }
 
 /** Resolves when a writable stream can take more, or is gone. */

@@ -161,8 +161,14 @@ export async function encodeRowSource(specs: readonly FeatureSpec[], source: Row
     }
     const base = out.next();
     for (let f = 0; f < specs.length; f++) {
-      const name = specs[f]!.name;
-      out.set(base + f, encoders[f]!(record[name], `line ${line}, ${name}`));
+      const value = record[specs[f]!.name];
+      let encoded: number;
+      try {
+        encoded = encoders[f]!(value, '');
+      } catch {
+        encoded = encoders[f]!(value, `line ${line}, ${specs[f]!.name}`);
+      }
+      out.set(base + f, encoded);
     }
   }
   if (out.rows === 0) throw errors.validation('body: no rows to predict');

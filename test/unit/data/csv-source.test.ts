@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parse } from 'csv-parse';
+import { csvSource, type RawRow } from '../../../src/data/row-sources.js';
+
+/** The body in pieces of `size` bytes, so records and line breaks fall across chunk boundaries. */
+async function* pieces(text: string, size: number): AsyncIterable<Uint8Array> {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+async function rowsOf(text: string, size: number): Promise<RawRow[]> {
+  const rows: RawRow[] = [];
+  for await (const row of csvSource(pieces(text, size), 1 << 20).rows) rows.push(row);
+  return rows;
+}
+
+/** What csv-parse's own `info` option reports for the same body: the reference for line numbers. */
+async function referenceRows(text: string): Promise<RawRow[]> {
+  const rows: RawRow[] = [];
+  let header: string[] | undefined;
+  const parser = parse({ bom: true, skip_empty_lines: true, info: true, relax_column_count: false });
+  parser.end(text);
+  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    if (header === undefined) {
+      header = record.map((h) => h.trim());
+      continue;
+    }
+    rows.push({ line: info.lines, record: Object.fromEntries(header.map((h, i) => [h, record[i]])) });
+  }
+  return rows;
+}
+
+const bodies: Record<string, string> = {
+  'plain lines': 'a,b\n1,2\n3,4\n',
+  'no final newline': 'a,b\n1,2\n3,4',
+  'CRLF line ends': 'a,b\r\n1,2\r\n3,4\r\n',
+  'empty lines between rows': 'a,b\n\n1,2\n\n\n3,4\n\n',
+  'quoted fields across lines': 'a,b\n"one\ntwo",2\n3,"x\r\ny\nz"\n5,6\n',
+  'escaped quotes and commas': 'a,b\n"say ""hi""",2\n"1,5",3\n',
+  'a byte-order mark': '\uFEFFa,b\n1,2\n',
+  'multi-byte characters': 'name,v\nÄpfel,1\n日本,2\n',
+};
+
+for (const [name, body] of Object.entries(bodies)) {
+  test(`CSV rows carry the line csv-parse's info reports: ${name}`, async () => {
+    const expected = await referenceRows(body);
+    assert.ok(expected.length > 0);
+    for (const size of [1, 3, 7, 4096]) assert.deepEqual(await rowsOf(body, size), expected, `in chunks of ${size} bytes`);
+  });
+}
+
+test('malformed CSV is refused with the line it was found on', async () => {
+  await assert.rejects(rowsOf('a,b\n1,2\n3\n', 2), /line 3: malformed CSV: expect 2, got 1 on line 3/);
+  await assert.rejects(rowsOf('a,b\n1,"2\n', 5), /malformed CSV: Quote Not Closed/);
+});
