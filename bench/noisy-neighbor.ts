@@ -8,8 +8,10 @@
  *   npm run bench -- noisy-neighbor                     predict route (needs the models API)
  *   npm run bench -- noisy-neighbor --route datasets    rate-limit half only, on GET /v1/datasets
  *
- * The two phases alternate for --rounds rounds (default 3), so drift of the
- * noisy machine hits both alike; percentiles pool all rounds of a phase. The
+ * The two phases alternate for --rounds rounds (default 6), so drift of the
+ * noisy machine hits both alike; percentiles pool all rounds of a phase (1,200
+ * of B's requests each: a p99 of 600 is the sixth-slowest request, and one
+ * round's ratio alone ranged from 0.5 to 3.4 between runs). The
  * batch goes with the first flood, and that phase lasts until the batch's
  * answer has been read (at least --seconds), so every part of the batch —
  * upload, parsing, prediction, the answer — runs under B's measured load.
@@ -49,7 +51,7 @@ if (mode !== 'predict' && mode !== 'datasets') {
   process.exit(2);
 }
 const seconds = argNumber('seconds', 5);
-const rounds = argNumber('rounds', 3);
+const rounds = argNumber('rounds', 6);
 const aRate = argNumber('a-rate', 50);
 const bRate = argNumber('b-rate', 40);
 const floodMultiple = argNumber('flood', 20);
