@@ -41,7 +41,7 @@ import { startServerProcess } from '../test/support/server-process.js';
 import type { BatchClientResult, BatchClientTask } from './_batch-client.js';
 import type { FloodClientResult, FloodClientTask } from './_flood-client.js';
 import { argNumber, median, percentile, printResult, progress, round } from './_harness.js';
-import { openLoop } from './_open-loop.js';
+import { openLoop, statusOf } from './_open-loop.js';
 
 const ADMIN_KEY = 'tmladm_bench-operator-key-0123456789';
 const routeArg = process.argv.indexOf('--route');
@@ -136,8 +136,7 @@ function latencySummary(latencies: number[]) {
   return { p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)), n: sorted.length };
 }
 
-// B's requests go through keep-alive connections of undici's Pool, as A's flood does: `fetch` adds about a
-// millisecond of client CPU to every request, which B's latency would carry.
+// B's requests go through keep-alive connections, as A's flood does (`statusOf`).
 const bClient = new Pool(base, { connections: 8 });
 let batchThread: Awaited<ReturnType<typeof batchClient>> | undefined;
 let floodThread: Piscina | undefined;
@@ -151,20 +150,12 @@ try {
     await publishModel(aKey);
     await publishModel(bKey);
     const one = JSON.stringify({ rows: [{ price: 42, promo: 1, weekday: 6 }] });
-    const headers = { authorization: `Bearer ${bKey}`, 'content-type': 'application/json' };
-    bRequest = async () => {
-      const res = await bClient.request({ path: '/v1/models/demand/predict', method: 'POST', headers, body: one });
-      await res.body.dump();
-      return res.statusCode;
-    };
+    const request = { path: '/v1/models/demand/predict', method: 'POST', headers: { authorization: `Bearer ${bKey}`, 'content-type': 'application/json' }, body: one } as const;
+    bRequest = () => statusOf(bClient, request);
     aRequest = { url: `${base}/v1/models/demand/predict`, key: aKey, method: 'POST', body: one };
   } else {
-    const headers = { authorization: `Bearer ${bKey}` };
-    bRequest = async () => {
-      const res = await bClient.request({ path: '/v1/datasets', method: 'GET', headers });
-      await res.body.dump();
-      return res.statusCode;
-    };
+    const request = { path: '/v1/datasets', method: 'GET', headers: { authorization: `Bearer ${bKey}` } } as const;
+    bRequest = () => statusOf(bClient, request);
     aRequest = { url: `${base}/v1/datasets`, key: aKey, method: 'GET' };
   }
   floodThread = new Piscina({ filename: new URL('./_flood-client.ts', import.meta.url).href, maxThreads: 1, minThreads: 1 });
