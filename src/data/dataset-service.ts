@@ -150,17 +150,19 @@ export class DatasetService {
       for (const r of rows) batch.push(validateRow(r, columns, index, source.unit, source.textual));
     };
 
-    for await (const row of source.rows) {
-      if (sample) {
-        sample.push(row);
-        if (sample.length >= INFERENCE_SAMPLE_ROWS) {
-          await decideColumns(sample);
-          sample = null;
+    for await (const rows of source.rows) {
+      for (const row of rows) {
+        if (sample) {
+          sample.push(row);
+          if (sample.length >= INFERENCE_SAMPLE_ROWS) {
+            await decideColumns(sample);
+            sample = null;
+          }
+          continue;
         }
-        continue;
+        batch.push(validateRow(row, columns, index, source.unit, source.textual));
+        if (batch.length >= INSERT_BATCH_ROWS) await flush();
       }
-      batch.push(validateRow(row, columns, index, source.unit, source.textual));
-      if (batch.length >= INSERT_BATCH_ROWS) await flush();
     }
     if (sample && sample.length > 0) await decideColumns(sample);
     await flush();

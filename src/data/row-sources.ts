@@ -1,7 +1,7 @@
 /**
- * Upload bodies → rows, streamed. Each source yields `{line, record}` without
- * holding the whole body in memory, checks UTF-8 and the size limit as bytes
- * arrive, and names the line of anything malformed.
+ * Upload bodies → rows, streamed. Each source yields batches of `{line, record}`
+ * without holding the whole body in memory, checks UTF-8 and the size limit as
+ * bytes arrive, and names the line of anything malformed.
  */
 import { Parser } from 'csv-parse';
 import { AppError, errors } from '../errors.js';
@@ -17,7 +17,11 @@ export interface RowSource {
   unit: 'line' | 'row';
   /** Values arrive as text to be parsed (CSV), not as typed JSON values. */
   textual: boolean;
-  rows: AsyncIterable<RawRow>;
+  /**
+   * The rows in order, in batches (about one network read's worth each): a step of an async iteration costs a
+   * promise and a result object, which per row were most of what parsing a large body allocated.
+   */
+  rows: AsyncIterable<RawRow[]>;
   /** Bytes read so far (the stored size of the upload). */
   bytesRead(): number;
 }
@@ -47,7 +51,7 @@ async function* utf8Chunks(body: AsyncIterable<Buffer | Uint8Array | string>, ma
 /** CSV with a header line. Quoted fields may span lines; line numbers follow the file. */
 export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number): RowSource {
   const counter = { bytes: 0 };
-  async function* rows(): AsyncIterable<RawRow> {
+  async function* rows(): AsyncIterable<RawRow[]> {
     const parser = new LineTaggingParser({ bom: true, skip_empty_lines: true, relax_column_count: false });
     const feed = (async () => {
       // Iterated by hand: once the parser is gone the rest of the body is left unread, never `return()`ed,
@@ -68,20 +72,18 @@ export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, max
     let header: string[] | undefined;
     let readToEnd = false;
     try {
-      for await (const { record, line } of parser as AsyncIterable<LinedRecord>) {
-        if (!header) {
-          header = record.map((h) => h.trim());
-          const seen = new Set<string>();
-          for (const h of header) {
-            if (h === '') throw errors.validation('line 1: the CSV header has an empty column name', { line: 1 });
-            if (seen.has(h)) throw errors.validation(`line 1: column '${h}' appears twice in the CSV header`, { line: 1, column: h });
-            seen.add(h);
+      for await (const records of recordBatches(parser)) {
+        const batch: RawRow[] = [];
+        for (const { record, line } of records) {
+          if (!header) {
+            header = csvHeader(record);
+            continue;
           }
-          continue;
+          const out: Record<string, unknown> = {};
+          for (let i = 0; i < header.length; i++) out[header[i]!] = record[i];
+          batch.push({ line, record: out });
         }
-        const out: Record<string, unknown> = {};
-        for (let i = 0; i < header.length; i++) out[header[i]!] = record[i];
-        yield { line, record: out };
+        if (batch.length > 0) yield batch;
       }
       readToEnd = true;
     } catch (err) {
@@ -99,6 +101,56 @@ export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, max
     if (!header) throw errors.validation('empty body: expected a CSV header line and at least one row');
   }
   return { unit: 'line', textual: true, rows: rows(), bytesRead: () => counter.bytes };
+}
+
+function csvHeader(record: string[]): string[] {
+  const header = record.map((h) => h.trim());
+  const seen = new Set<string>();
+  for (const h of header) {
+    if (h === '') throw errors.validation('line 1: the CSV header has an empty column name', { line: 1 });
+    if (seen.has(h)) throw errors.validation(`line 1: column '${h}' appears twice in the CSV header`, { line: 1, column: h });
+    seen.add(h);
+  }
+  return header;
+}
+
+/**
+ * The parser's records as they are parsed, all those buffered at a time: one write of text yields its whole batch
+ * of records at once, where the stream's own async iterator would take a promise per record.
+ */
+async function* recordBatches(parser: Parser): AsyncIterable<LinedRecord[]> {
+  // A failure is read from `parser.errored` below; this listener only keeps it from being an uncaught 'error' event
+  // when the parser is destroyed between two reads (a cancelled upload).
+  parser.on('error', () => {});
+  for (;;) {
+    if (parser.errored) throw parser.errored;
+    const batch: LinedRecord[] = [];
+    for (let record = parser.read() as LinedRecord | null; record !== null; record = parser.read() as LinedRecord | null) batch.push(record);
+    if (batch.length > 0) {
+      yield batch;
+      continue;
+    }
+    if (parser.errored) throw parser.errored;
+    if (parser.readableEnded) return;
+    // Never a silently shortened body: closed before its end without an error is still a failure.
+    if (parser.destroyed) throw new Error('the parser closed before the end of the body');
+    await readableAgain(parser);
+  }
+}
+
+/** Settles when `stream` has more to read, has ended, or has closed (as it does after failing). */
+function readableAgain(stream: Parser): Promise<void> {
+  return new Promise((resolve) => {
+    const settle = () => {
+      stream.off('readable', settle);
+      stream.off('end', settle);
+      stream.off('close', settle);
+      resolve();
+    };
+    stream.on('readable', settle);
+    stream.on('end', settle);
+    stream.on('close', settle);
+  });
 }
 
 interface LinedRecord {
@@ -139,7 +191,7 @@ function asRecord(value: unknown, where: string): Record<string, unknown> {
 /** Newline-delimited JSON: one object per line; blank lines are skipped. */
 export function ndjsonSource(body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number): RowSource {
   const counter = { bytes: 0 };
-  async function* rows(): AsyncIterable<RawRow> {
+  async function* rows(): AsyncIterable<RawRow[]> {
     let pending = '';
     let line = 0;
     const parseLine = (text: string): RawRow | null => {
@@ -155,24 +207,32 @@ export function ndjsonSource(body: AsyncIterable<Buffer | Uint8Array | string>, 
     };
     for await (const text of utf8Chunks(body, maxBytes, counter)) {
       pending += text;
+      const batch: RawRow[] = [];
       let nl = pending.indexOf('\n');
       while (nl >= 0) {
         const row = parseLine(pending.slice(0, nl));
         pending = pending.slice(nl + 1);
-        if (row) yield row;
+        if (row) batch.push(row);
         nl = pending.indexOf('\n');
       }
+      if (batch.length > 0) yield batch;
     }
     const last = parseLine(pending);
-    if (last) yield last;
+    if (last) yield [last];
   }
   return { unit: 'line', textual: false, rows: rows(), bytesRead: () => counter.bytes };
 }
 
+const JSON_ROWS_PER_BATCH = 1000;
+
 /** Rows already parsed from a JSON body `{rows: [...]}`. */
 export function jsonArraySource(rows: readonly unknown[], bodyBytes: number): RowSource {
-  async function* gen(): AsyncIterable<RawRow> {
-    for (let i = 0; i < rows.length; i++) yield { line: i + 1, record: asRecord(rows[i], `row ${i + 1}`) };
+  async function* gen(): AsyncIterable<RawRow[]> {
+    for (let start = 0; start < rows.length; start += JSON_ROWS_PER_BATCH) {
+      const batch: RawRow[] = [];
+      for (let i = start; i < Math.min(rows.length, start + JSON_ROWS_PER_BATCH); i++) batch.push({ line: i + 1, record: asRecord(rows[i], `row ${i + 1}`) });
+      yield batch;
+    }
   }
   return { unit: 'row', textual: false, rows: gen(), bytesRead: () => bodyBytes };
 }

@@ -154,15 +154,18 @@ export async function encodeRowSource(specs: readonly FeatureSpec[], source: Row
   const encoders = specs.map((spec) => (source.textual ? textEncoderFor(spec) : encoderFor(spec)));
   const out = new MatrixBuilder(prefix, specs.length, 4096);
   let sinceYield = 0;
-  for await (const { line, record } of source.rows) {
-    if (++sinceYield === YIELD_EVERY_ROWS) {
+  for await (const rows of source.rows) {
+    for (const { line, record } of rows) {
+      const base = out.next();
+      for (let f = 0; f < specs.length; f++) {
+        const name = specs[f]!.name;
+        out.set(base + f, encodeAt(encoders[f]!, record[name], lineField, line, name));
+      }
+    }
+    sinceYield += rows.length;
+    if (sinceYield >= YIELD_EVERY_ROWS) {
       sinceYield = 0;
       await yieldToLoop();
-    }
-    const base = out.next();
-    for (let f = 0; f < specs.length; f++) {
-      const name = specs[f]!.name;
-      out.set(base + f, encodeAt(encoders[f]!, record[name], lineField, line, name));
     }
   }
   if (out.rows === 0) throw errors.validation('body: no rows to predict');

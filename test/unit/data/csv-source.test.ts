@@ -11,7 +11,7 @@ async function* pieces(text: string, size: number): AsyncIterable<Uint8Array> {
 
 async function rowsOf(text: string, size: number): Promise<RawRow[]> {
   const rows: RawRow[] = [];
-  for await (const row of csvSource(pieces(text, size), 1 << 20).rows) rows.push(row);
+  for await (const batch of csvSource(pieces(text, size), 1 << 20).rows) rows.push(...batch);
   return rows;
 }
 
