@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'csv-parse';
-import { csvSource, type RawRow } from '../../../src/data/row-sources.js';
+import { csvSource, jsonArraySource, ndjsonSource, type RawRow, type RowSource } from '../../../src/data/row-sources.js';
 
 /** The body in pieces of `size` bytes, so records and line breaks fall across chunk boundaries. */
 async function* pieces(text: string, size: number): AsyncIterable<Uint8Array> {
@@ -53,4 +53,32 @@ for (const [name, body] of Object.entries(bodies)) {
 test('malformed CSV is refused with the line it was found on', async () => {
   await assert.rejects(rowsOf('a,b\n1,2\n3\n', 2), /line 3: malformed CSV: expect 2, got 1 on line 3/);
   await assert.rejects(rowsOf('a,b\n1,"2\n', 5), /malformed CSV: Quote Not Closed/);
+});
+
+/** The sizes of the batches a source yields. */
+async function batchSizes(source: RowSource): Promise<number[]> {
+  const sizes: number[] = [];
+  for await (const batch of source.rows) sizes.push(batch.length);
+  return sizes;
+}
+
+// An async step per row was most of what parsing a large body allocated: rows come a read's worth at a time.
+test('rows arrive in batches, a chunk of the body at a time, in order', async () => {
+  const rows = 2000;
+  const csv = `a,b\n${Array.from({ length: rows }, (_, i) => `${i},${i % 7}`).join('\n')}\n`;
+  const chunks = Math.ceil(Buffer.byteLength(csv) / 4096);
+  const csvSizes = await batchSizes(csvSource(pieces(csv, 4096), 1 << 20));
+  assert.equal(csvSizes.reduce((a, b) => a + b, 0), rows);
+  assert.ok(csvSizes.length <= chunks + 1, `${csvSizes.length} batches for ${chunks} chunks`);
+  assert.deepEqual((await rowsOf(csv, 4096)).map((r) => r.record.a), Array.from({ length: rows }, (_, i) => String(i)));
+
+  const ndjson = `${Array.from({ length: rows }, (_, i) => JSON.stringify({ a: i, b: i % 7 })).join('\n')}\n`;
+  const ndjsonSizes = await batchSizes(ndjsonSource(pieces(ndjson, 4096), 1 << 20));
+  assert.equal(ndjsonSizes.reduce((a, b) => a + b, 0), rows);
+  assert.ok(ndjsonSizes.length <= Math.ceil(Buffer.byteLength(ndjson) / 4096) + 1);
+
+  const json = jsonArraySource(Array.from({ length: rows }, (_, i) => ({ a: i })), 0);
+  const lines: number[] = [];
+  for await (const batch of json.rows) lines.push(...batch.map((r) => r.line));
+  assert.deepEqual(lines, Array.from({ length: rows }, (_, i) => i + 1));
 });
