@@ -1,15 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { GateResult, RateLimitGate } from '../../limits/rate-limit-gate.js';
+import type { RateLimitGate } from '../../limits/rate-limit-gate.js';
 import { rateLimitedError } from '../../limits/rate-limit-gate.js';
 import type { Authenticator } from '../../tenancy/authenticator.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The rate-limit decision of a tenant request; its headers go on the response, whatever it is. */
-    rateLimit: GateResult | null;
-  }
-}
 
 /**
  * Per-tenant rate limits at the gateway. Runs after the auth plugin (which set
@@ -21,8 +14,6 @@ declare module 'fastify' {
  */
 export const rateLimitPlugin = fp(
   async (app: FastifyInstance, opts: { gate: RateLimitGate; authenticator: Authenticator }) => {
-    app.decorateRequest('rateLimit', null);
-
     async function unmatchedRouteTenant(request: FastifyRequest): Promise<void> {
       if (!request.is404 || !request.headers.authorization) return;
       try {
@@ -32,33 +23,29 @@ export const rateLimitPlugin = fp(
       }
     }
 
-    async function checkAsync(request: FastifyRequest): Promise<void> {
+    async function checkAsync(request: FastifyRequest, reply: FastifyReply): Promise<void> {
       if (!request.principal) await unmatchedRouteTenant(request);
       const principal = request.principal;
       if (principal?.kind !== 'tenant') return;
       const routeClass = request.routeOptions.config?.limitClass ?? 'default';
       const result = await opts.gate.check({ tenantId: principal.tenantId, limits: principal.limits, routeClass });
-      request.rateLimit = result;
+      reply.headers(result.headers);
       if (!result.allowed) throw rateLimitedError(result);
     }
 
-    // Callback style: a decision made in this process costs no promise.
-    app.addHook('onRequest', (request, _reply, done) => {
+    // Callback style: a decision made in this process costs no promise. The headers go on the reply with the decision
+    // (no onSend hook per response): Fastify keeps them on whatever answer follows, errors and 404s included.
+    app.addHook('onRequest', (request, reply, done) => {
       const principal = request.principal;
       if (principal?.kind === 'tenant') {
         const routeClass = request.routeOptions.config?.limitClass ?? 'default';
         const result = opts.gate.checkNow({ tenantId: principal.tenantId, limits: principal.limits, routeClass });
         if (result !== undefined) {
-          request.rateLimit = result;
+          reply.headers(result.headers);
           return done(result.allowed ? undefined : rateLimitedError(result));
         }
       } else if (principal !== null || !request.is404) return done();
-      checkAsync(request).then(() => done(), done);
-    });
-
-    app.addHook('onSend', (request, reply, payload, done) => {
-      if (request.rateLimit) reply.headers(request.rateLimit.headers);
-      done(null, payload);
+      checkAsync(request, reply).then(() => done(), done);
     });
   },
   { name: 'tenantml-rate-limit', dependencies: ['tenantml-auth'] },
