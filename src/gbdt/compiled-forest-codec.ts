@@ -110,7 +110,9 @@ export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: st
   }
   const nodes = arrays.feature.length;
   for (const name of ['stepFeature', 'threshold', 'value', 'child', 'missLeft', 'catOffset', 'catWords'] as const) {
-    if (arrays[name].length !== nodes) throw refuse(`array ${name} does not match the node count`);
+    // A forest without categorical splits stores no per-node category arrays (layouts from before kept them full).
+    const optional = (name === 'catOffset' || name === 'catWords') && header.hasCategorical !== true && arrays[name].length === 0;
+    if (arrays[name].length !== nodes && !optional) throw refuse(`array ${name} does not match the node count`);
   }
   return {
     numFeatures: header.numFeatures,

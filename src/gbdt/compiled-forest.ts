@@ -32,9 +32,13 @@ export interface CompiledForest {
   missLeft: Uint8Array;
   /** Deepest tree of each group of 8 consecutive trees. */
   groupDepth: Int32Array;
-  /** For categorical nodes, the word offset of its category bitset in `catBits`; -1 otherwise. */
+  /**
+   * For categorical nodes, the word offset of its category bitset in `catBits`; -1 otherwise. Empty when the
+   * forest has no categorical split (`hasCategorical` false): a numeric model reads neither, and the two arrays
+   * were 8 of its 29 bytes a node, in memory and in every cold load's read and checksum.
+   */
   catOffset: Int32Array;
-  /** Number of 32-bit words in each categorical node's bitset. */
+  /** Number of 32-bit words in each categorical node's bitset (empty like `catOffset`). */
   catWords: Int32Array;
   catBits: Uint32Array;
   hasCategorical: boolean;
@@ -116,6 +120,7 @@ export function compileForest(model: GbdtModel): CompiledForest {
   }
   // Every node is reachable in a valid forest, so the arrays are usually full: no copy then.
   const trimmed = <A extends Int32Array | Float32Array | Uint8Array>(a: A): A => (next === total ? a : (a.slice(0, next) as A));
+  const hasCategorical = f.catNodes.length > 0;
   const groupDepth = new Int32Array(Math.ceil(f.numTrees / LOCKSTEP));
   for (let t = 0; t < f.numTrees; t++) {
     const g = Math.floor(t / LOCKSTEP);
@@ -134,10 +139,10 @@ export function compileForest(model: GbdtModel): CompiledForest {
     child: trimmed(child),
     missLeft: trimmed(missLeft),
     groupDepth,
-    catOffset: trimmed(catOffset),
-    catWords: trimmed(catWords),
+    catOffset: hasCategorical ? trimmed(catOffset) : new Int32Array(0),
+    catWords: hasCategorical ? trimmed(catWords) : new Int32Array(0),
     catBits: Uint32Array.from(bits),
-    hasCategorical: f.catNodes.length > 0,
+    hasCategorical,
   };
 }
 

@@ -79,7 +79,7 @@ function expr(c: CompiledForest, n: number): string {
   const left = expr(c, l);
   const right = expr(c, l + 1);
   const x = `fr(x[o + ${f | 0}])`;
-  if (c.catOffset[n]! >= 0) {
+  if (c.hasCategorical && c.catOffset[n]! >= 0) {
     const miss = c.missLeft[n] === 1 ? left : right;
     return `((v = ${x}) !== v ? ${miss} : inSet(bits, ${c.catOffset[n]! | 0}, ${c.catWords[n]! | 0}, v) ? ${right} : ${left})`;
   }

@@ -24,6 +24,26 @@ describe('compiled layout bytes', () => {
     });
   }
 
+  it('keeps no per-node category arrays for a numeric forest, and still reads layouts that kept them', () => {
+    const models = cases.map((c) => ({ c, model: importXgboostJson(readFileSync(join(FIXTURES, c.model), 'utf8')) }));
+    const numeric = models.find(({ model }) => !model.featureKinds.includes('categorical'))!;
+    const categorical = models.find(({ model }) => model.featureKinds.includes('categorical'))!;
+    const layout = compileForest(numeric.model);
+    assert.equal(layout.hasCategorical, false);
+    assert.deepEqual([layout.catOffset.length, layout.catWords.length], [0, 0]);
+    const nodes = layout.feature.length;
+    // As layouts were written before: both arrays full, -1 and 0 at every node. They decode and predict the same.
+    const older = { ...layout, catOffset: new Int32Array(nodes).fill(-1), catWords: new Int32Array(nodes) };
+    const decoded = decodeCompiledForest(encodeCompiledForest(older, SHA), SHA);
+    const rows = Float32Array.from(numeric.c.rows, (v) => v ?? Number.NaN);
+    assert.deepEqual(predictorFromCompiled(decoded).predictBatch(rows), predictorFromCompiled(layout).predictBatch(rows));
+    // A categorical forest needs them: a layout without them is refused, never walked.
+    const withCategories = compileForest(categorical.model);
+    assert.equal(withCategories.catOffset.length, withCategories.feature.length);
+    const stripped = encodeCompiledForest({ ...withCategories, catOffset: new Int32Array(0), catWords: new Int32Array(0) }, SHA);
+    assert.throws(() => decodeCompiledForest(stripped, SHA), /array catOffset does not match the node count/);
+  });
+
   it('refuses a layout made from another artifact, or bytes that are not one', () => {
     const layout = compileForest(importXgboostJson(readFileSync(join(FIXTURES, cases[0]!.model), 'utf8')));
     const bytes = encodeCompiledForest(layout, SHA);
