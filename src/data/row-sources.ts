@@ -230,7 +230,8 @@ export function jsonArraySource(rows: readonly unknown[], bodyBytes: number): Ro
   async function* gen(): AsyncIterable<RawRow[]> {
     for (let start = 0; start < rows.length; start += JSON_ROWS_PER_BATCH) {
       const batch: RawRow[] = [];
-      for (let i = start; i < Math.min(rows.length, start + JSON_ROWS_PER_BATCH); i++) batch.push({ line: i + 1, record: asRecord(rows[i], `row ${i + 1}`) });
+      const end = Math.min(rows.length, start + JSON_ROWS_PER_BATCH);
+      for (let i = start; i < end; i++) batch.push({ line: i + 1, record: asRecord(rows[i], `row ${i + 1}`) });
       yield batch;
     }
   }

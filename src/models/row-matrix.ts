@@ -89,13 +89,18 @@ const objectField = (r: number, name: string) => `rows[${r}].${name}`;
 const instanceField = (r: number, f: number) => `instances[${r}][${f}]`;
 const lineField = (line: number, name: string) => `line ${line}, ${name}`;
 
-const encodeObjectRow: RowEncoder<Record<string, unknown>> = (out, encoders, specs, row, r) => {
-  if (row === null || typeof row !== 'object' || Array.isArray(row)) throw errors.validation(`rows[${r}]: expected an object of feature values`);
+/** One row of values by feature name (a JSON object, or a CSV/NDJSON record), located by `where(at, name)` if refused. */
+function encodeNamedRow<A>(out: MatrixBuilder, encoders: readonly ValueEncoder[], specs: readonly FeatureSpec[], record: Record<string, unknown>, where: (at: A, name: string) => string, at: A): void {
   const base = out.next();
   for (let f = 0; f < specs.length; f++) {
     const name = specs[f]!.name;
-    out.set(base + f, encodeAt(encoders[f]!, row[name], objectField, r, name));
+    out.set(base + f, encodeAt(encoders[f]!, record[name], where, at, name));
   }
+}
+
+const encodeObjectRow: RowEncoder<Record<string, unknown>> = (out, encoders, specs, row, r) => {
+  if (row === null || typeof row !== 'object' || Array.isArray(row)) throw errors.validation(`rows[${r}]: expected an object of feature values`);
+  encodeNamedRow(out, encoders, specs, row, objectField, r);
 };
 
 const encodeInstanceRow: RowEncoder<unknown[]> = (out, encoders, specs, row, r) => {
@@ -155,13 +160,7 @@ export async function encodeRowSource(specs: readonly FeatureSpec[], source: Row
   const out = new MatrixBuilder(prefix, specs.length, 4096);
   let sinceYield = 0;
   for await (const rows of source.rows) {
-    for (const { line, record } of rows) {
-      const base = out.next();
-      for (let f = 0; f < specs.length; f++) {
-        const name = specs[f]!.name;
-        out.set(base + f, encodeAt(encoders[f]!, record[name], lineField, line, name));
-      }
-    }
+    for (const { line, record } of rows) encodeNamedRow(out, encoders, specs, record, lineField, line);
     sinceYield += rows.length;
     if (sinceYield >= YIELD_EVERY_ROWS) {
       sinceYield = 0;
