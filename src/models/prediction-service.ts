@@ -127,13 +127,8 @@ export class PredictionService {
         : encodeInstances(target.spec.features, request.instances!, target.prefix);
     if (loader.isResident?.(target) !== true) return undefined;
     // The quota and the slot decide first: the model is only taken (a cache hit counted) for rows that will run now.
-    const predict = () => {
-      const out = loader.useTargetNow!(target, ({ predictor }) => predictor.predictBatch(x.data));
-      if (out === undefined) throw NOT_RESIDENT; // replaced since the check above: the queued path reloads it
-      return out.value;
-    };
     try {
-      const ran = limits ? runPredictionNow(limits, tenant, x.rows, predict) : { value: predict() };
+      const ran = limits ? runPredictionNow(limits, tenant, x.rows, () => predictResident(loader, target, x.data)) : { value: predictResident(loader, target, x.data) };
       return ran === undefined ? undefined : { predictions: Array.from(ran.value), model: servedBy(name, target) };
     } catch (error) {
       if (error === NOT_RESIDENT) return undefined; // runPredictionNow gave the charge back
@@ -256,6 +251,13 @@ async function* paced(pieces: Array<string | Uint8Array>): AsyncIterable<string 
     yield piece;
     if (i + 1 < pieces.length) await yieldToLoop();
   }
+}
+
+/** Predicts with a model checked resident; throws NOT_RESIDENT if it was replaced since (the queued path reloads it). */
+function predictResident(loader: ModelLoader, target: ServingTarget, x: Float32Array): Float32Array {
+  const out = loader.useTargetNow!(target, ({ predictor }) => predictor.predictBatch(x));
+  if (out === undefined) throw NOT_RESIDENT;
+  return out.value;
 }
 
 function servedBy(name: string, target: ServingTarget): ServedBy {

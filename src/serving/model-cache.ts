@@ -396,20 +396,37 @@ export class ModelCache<T> {
 
   /** Wraps an entry whose pin has already been taken for this caller. */
   private lease(entry: Entry<T>): ModelLease<T> {
-    let released = false;
-    return {
-      key: entry.key,
-      value: entry.value,
-      release: () => {
-        if (released) return;
-        released = true;
-        entry.pins--;
-        if (entry.pins === 0 && !entry.resident) {
-          this.transientBytes -= entry.sizeBytes;
-          this.onDrop?.(entry.value);
-        }
-      },
-    };
+    return new Lease(entry, this.unpin);
+  }
+
+  /** A lease's release: the entry unpinned, and dropped if it was evicted while pinned. */
+  private readonly unpin = (entry: Entry<T>): void => {
+    entry.pins--;
+    if (entry.pins === 0 && !entry.resident) {
+      this.transientBytes -= entry.sizeBytes;
+      this.onDrop?.(entry.value);
+    }
+  };
+}
+
+// A class, not an object literal with a closure: a lease is taken on every prediction, and a closure made per call
+// costs an allocation (and, under tsx's keep-names transform, a property definition) each time.
+class Lease<T> implements ModelLease<T> {
+  private released = false;
+  constructor(
+    private readonly entry: Entry<T>,
+    private readonly unpin: (entry: Entry<T>) => void,
+  ) {}
+  get key(): ModelKey {
+    return this.entry.key;
+  }
+  get value(): T {
+    return this.entry.value;
+  }
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.unpin(this.entry);
   }
 }
 
