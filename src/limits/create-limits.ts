@@ -96,7 +96,7 @@ export async function createLimits(options: LimitsOptions): Promise<Limits> {
         ...(logger ? { logger } : {}),
         onModeChange: (change) => hooks.onModeChange?.(change),
       })
-    : createRateLimiter({ kind: 'memory', keyPrefix: options.keyPrefix });
+    : createRateLimiter({ kind: 'memory' });
   const usageStore = createPostgresQuotaStore({ db, flushIntervalMs: options.usageFlushMs, ...(logger ? { logger } : {}) });
   hooks.add(usageCountingHooks(usageStore, clock));
   const gate = createRateLimitGate({ limiter, hooks });

@@ -9,7 +9,7 @@ import { createRedisRateLimiter } from './redis-rate-limiter.js';
 
 /** Configuration of `createRateLimiter`. */
 export type RateLimiterConfig =
-  | { kind: 'memory'; clock?: Clock; keyPrefix?: string }
+  | { kind: 'memory'; clock?: Clock }
   | { kind: 'redis'; redis: Redis; keyPrefix?: string }
   | ({ kind: 'redis-with-fallback'; redis: Redis; keyPrefix?: string; clock?: Clock } & Omit<
       DegradingRateLimiterOptions,
@@ -20,7 +20,7 @@ export type RateLimiterConfig =
 export function createRateLimiter(config: RateLimiterConfig = { kind: 'memory' }): RateLimiter {
   switch (config.kind) {
     case 'memory':
-      return createMemoryRateLimiter({ clock: config.clock, keyPrefix: config.keyPrefix });
+      return createMemoryRateLimiter({ clock: config.clock });
     case 'redis':
       return createRedisRateLimiter({ redis: config.redis, keyPrefix: config.keyPrefix });
     case 'redis-with-fallback': {
@@ -28,7 +28,7 @@ export function createRateLimiter(config: RateLimiterConfig = { kind: 'memory' }
       return createDegradingRateLimiter({
         ...options,
         primary: createRedisRateLimiter({ redis, keyPrefix }),
-        fallback: createMemoryRateLimiter({ clock, keyPrefix }),
+        fallback: createMemoryRateLimiter({ clock }),
       });
     }
   }

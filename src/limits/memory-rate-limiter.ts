@@ -3,13 +3,12 @@
  * limiter, and the fallback of the Redis one while Redis is unreachable.
  */
 import { gcraDecide } from './gcra.js';
-import { checkCost, type Clock, DEFAULT_KEY_PREFIX, type RateLimitDecision, type RateLimiter, type RateLimitRequest, rateLimitKey, toDecision } from './rate-limiter.js';
-import { ROUTE_CLASSES } from './tenant-limits.js';
+import { checkCost, type Clock, type RateLimitDecision, type RateLimiter, type RateLimitRequest, toDecision } from './rate-limiter.js';
+import type { RouteClass } from './tenant-limits.js';
 
 /** Options of `createMemoryRateLimiter`. */
 export interface MemoryRateLimiterOptions {
   clock?: Clock | undefined;
-  keyPrefix?: string | undefined;
   /** Decisions between sweeps of full (forgettable) buckets; bounds memory to active tenants. */
   sweepEvery?: number;
 }
@@ -17,22 +16,28 @@ export interface MemoryRateLimiterOptions {
 /** Builds an in-process GCRA limiter with an injectable clock. */
 export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}): RateLimiter {
   const clock = options.clock ?? Date.now;
-  const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const sweepEvery = options.sweepEvery ?? 10_000;
-  // key -> TAT; a bucket whose TAT has passed is full, exactly like a missing one.
-  const tats = new Map<string, number>();
+  // tenant -> route class -> TAT; a bucket whose TAT has passed is full, exactly like a missing one. Two maps
+  // rather than one keyed by a composed string: no key is built and hashed on each decision.
+  const tats = new Map<string, Map<RouteClass, number>>();
   let sinceSweep = 0;
 
   function sweep(now: number): void {
-    for (const [key, tat] of tats) if (tat <= now) tats.delete(key);
+    for (const [tenantId, buckets] of tats) {
+      for (const [bucket, tat] of buckets) if (tat <= now) buckets.delete(bucket);
+      if (buckets.size === 0) tats.delete(tenantId);
+    }
   }
 
   function consumeNow(request: RateLimitRequest): RateLimitDecision {
     const cost = checkCost(request);
     const now = clock();
-    const key = rateLimitKey(prefix, request.tenantId, request.bucket);
-    const result = gcraDecide({ tat: tats.get(key), now, rate: request.rate, burst: request.burst, cost });
-    if (result.allowed && cost > 0) tats.set(key, result.tat);
+    let buckets = tats.get(request.tenantId);
+    const result = gcraDecide({ tat: buckets?.get(request.bucket), now, rate: request.rate, burst: request.burst, cost });
+    if (result.allowed && cost > 0) {
+      if (buckets === undefined) tats.set(request.tenantId, (buckets = new Map()));
+      buckets.set(request.bucket, result.tat);
+    }
     if (++sinceSweep >= sweepEvery) {
       sinceSweep = 0;
       sweep(now);
@@ -47,8 +52,8 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}):
       return consumeNow(request);
     },
     async forgetTenant(tenantId) {
-      let count = 0;
-      for (const bucket of ROUTE_CLASSES) if (tats.delete(rateLimitKey(prefix, tenantId, bucket))) count++;
+      const count = tats.get(tenantId)?.size ?? 0;
+      tats.delete(tenantId);
       return count;
     },
     async close() {

@@ -4,9 +4,9 @@ import { isAppError } from '../../../src/errors.js';
 import { createMemoryRateLimiter } from '../../../src/limits/memory-rate-limiter.js';
 import { rateLimitKey, type RateLimitRequest } from '../../../src/limits/rate-limiter.js';
 
-function fixture(start = 1_700_000_000_000) {
+function fixture(start = 1_700_000_000_000, sweepEvery?: number) {
   let now = start;
-  const limiter = createMemoryRateLimiter({ clock: () => now });
+  const limiter = createMemoryRateLimiter({ clock: () => now, ...(sweepEvery === undefined ? {} : { sweepEvery }) });
   return {
     limiter,
     advance(ms: number) {
@@ -116,6 +116,17 @@ describe('memory rate limiter (GCRA)', () => {
     assert.equal((await limiter.consume(bucket({ bucket: 'predict' }))).allowed, true);
     assert.equal(await limiter.forgetTenant('t1'), 2);
     assert.equal((await limiter.consume(bucket())).remaining, 4);
+  });
+
+  it('sweeps refilled buckets away and keeps those still draining', async () => {
+    const { limiter, advance } = fixture(1_700_000_000_000, 4);
+    await limiter.consume(bucket());
+    await limiter.consume(bucket({ bucket: 'predict' }));
+    advance(1000); // both refilled: 1 token at 10/s is back after 100 ms
+    await limiter.consume(bucket({ tenantId: 't2' }));
+    await limiter.consume(bucket({ tenantId: 't2' })); // the fourth decision sweeps
+    assert.equal(await limiter.forgetTenant('t1'), 0);
+    assert.equal(await limiter.forgetTenant('t2'), 1);
   });
 
   it('puts the tenant id into every key', () => {
