@@ -47,6 +47,13 @@ interface Header {
 
 const align8 = (n: number) => (n + 7) & ~7;
 
+// Made once: a cold load decodes a layout on the request path.
+const utf8 = new TextDecoder();
+
+function refuse(why: string): AppError {
+  return new AppError('internal', `compiled model layout refused: ${why}`);
+}
+
 /** Encodes `c`, compiled from the artifact whose sha256 is `sourceSha256`. */
 export function encodeCompiledForest(c: CompiledForest, sourceSha256: string): Uint8Array {
   const header: Header = {
@@ -82,15 +89,14 @@ export function encodeCompiledForest(c: CompiledForest, sourceSha256: string): U
  * 8-byte boundary; otherwise they are copied into a buffer of their own.
  */
 export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: string, options: { inPlace?: boolean } = {}): CompiledForest {
-  const refuse = (why: string) => new AppError('internal', `compiled model layout refused: ${why}`);
-  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) throw refuse('not a compiled layout');
+  if (bytes.length < 8 || utf8.decode(bytes.subarray(0, 4)) !== MAGIC) throw refuse('not a compiled layout');
   // The arrays below must start at aligned offsets of a buffer this layout owns: one copy, unless these bytes are that.
   const own = options.inPlace === true && bytes.byteOffset % 8 === 0 ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
   const headerLength = new DataView(own.buffer, own.byteOffset).getUint32(4, true);
   if (8 + headerLength > own.length) throw refuse('truncated header');
   let header: Header;
   try {
-    header = JSON.parse(new TextDecoder().decode(own.subarray(8, 8 + headerLength))) as Header;
+    header = JSON.parse(utf8.decode(own.subarray(8, 8 + headerLength))) as Header;
   } catch {
     throw refuse('unreadable header');
   }

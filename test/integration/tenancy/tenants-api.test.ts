@@ -110,6 +110,11 @@ test('errors carry a request id, echoed from X-Request-Id when given', async () 
   const unknown = await t.call(null, 'GET', '/nowhere');
   assert.equal(unknown.statusCode, 404);
   assert.equal(unknown.json().error.code, 'not_found');
+  // Without one (or with one that is not a plain token), the server makes its own, different on every request.
+  const made = [unknown, await t.call(null, 'GET', '/nowhere', undefined, { 'x-request-id': 'no spaces allowed' })].map((r) => r.headers['x-request-id']);
+  for (const id of made) assert.match(String(id), /^[0-9a-f]{12}-[0-9a-z]+$/);
+  assert.notEqual(made[0], made[1]);
+  assert.equal(unknown.json().error.requestId, made[0]);
 });
 
 test('health, readiness, metrics and OpenAPI answer without a key', async () => {
