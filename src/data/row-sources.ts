@@ -3,8 +3,8 @@
  * without holding the whole body in memory, checks UTF-8 and the size limit as
  * bytes arrive, and names the line of anything malformed.
  */
-import { Parser } from 'csv-parse';
-import { AppError, errors } from '../errors.js';
+import { errors } from '../errors.js';
+import { csvRecords } from './csv-records.js';
 
 export interface RawRow {
   /** 1-based position for error messages: the line of a CSV (header = 1) or NDJSON body, the index in a JSON array. */
@@ -52,51 +52,22 @@ async function* utf8Chunks(body: AsyncIterable<Buffer | Uint8Array | string>, ma
 export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number): RowSource {
   const counter = { bytes: 0 };
   async function* rows(): AsyncIterable<RawRow[]> {
-    const parser = new LineTaggingParser({ bom: true, skip_empty_lines: true, relax_column_count: false });
-    const feed = (async () => {
-      // Iterated by hand: once the parser is gone the rest of the body is left unread, never `return()`ed,
-      // because ending a request stream early resets the connection before the error can be answered.
-      const texts = utf8Chunks(body, maxBytes, counter)[Symbol.asyncIterator]();
-      try {
-        for (;;) {
-          const next = await texts.next();
-          if (parser.destroyed) return;
-          if (next.done) break;
-          if (!parser.write(next.value)) await drainedOrClosed(parser);
-        }
-        parser.end();
-      } catch (err) {
-        parser.destroy(err as Error);
-      }
-    })();
     let header: string[] | undefined;
-    let readToEnd = false;
-    try {
-      for await (const records of recordBatches(parser)) {
-        const batch: RawRow[] = [];
-        for (const { record, line } of records) {
-          if (!header) {
-            header = csvHeader(record);
-            continue;
-          }
-          const out: Record<string, unknown> = {};
-          for (let i = 0; i < header.length; i++) out[header[i]!] = record[i];
-          batch.push({ line, record: out });
+    for await (const records of csvRecords(utf8Chunks(body, maxBytes, counter)[Symbol.asyncIterator]())) {
+      const batch: RawRow[] = [];
+      for (const { record, line } of records) {
+        if (!header) {
+          header = csvHeader(record);
+          continue;
         }
-        if (batch.length > 0) yield batch;
+        if (record.length !== header.length) {
+          throw errors.validation(`line ${line}: malformed CSV: expect ${header.length}, got ${record.length} on line ${line}`, { line });
+        }
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < header.length; i++) out[header[i]!] = record[i];
+        batch.push({ line, record: out });
       }
-      readToEnd = true;
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      const e = err as Error & { lines?: number; code?: string };
-      const where = e.lines !== undefined ? `line ${e.lines}: ` : '';
-      throw errors.validation(`${where}malformed CSV: ${e.message.replace(/^Invalid Record Length: /, '')}`, {
-        ...(e.lines !== undefined ? { line: e.lines } : {}),
-      });
-    } finally {
-      // Stopped early (a bad row, a cancelled request): the parser goes, so a feed waiting for it to drain stops too.
-      if (readToEnd) await feed;
-      else parser.destroy();
+      if (batch.length > 0) yield batch;
     }
     if (!header) throw errors.validation('empty body: expected a CSV header line and at least one row');
   }
@@ -112,74 +83,6 @@ function csvHeader(record: string[]): string[] {
     seen.add(h);
   }
   return header;
-}
-
-/**
- * The parser's records as they are parsed, all those buffered at a time: one write of text yields its whole batch
- * of records at once, where the stream's own async iterator would take a promise per record.
- */
-async function* recordBatches(parser: Parser): AsyncIterable<LinedRecord[]> {
-  // A failure is read from `parser.errored` below; this listener only keeps it from being an uncaught 'error' event
-  // when the parser is destroyed between two reads (a cancelled upload).
-  parser.on('error', () => {});
-  for (;;) {
-    if (parser.errored) throw parser.errored;
-    const batch: LinedRecord[] = [];
-    for (let record = parser.read() as LinedRecord | null; record !== null; record = parser.read() as LinedRecord | null) batch.push(record);
-    if (batch.length > 0) {
-      yield batch;
-      continue;
-    }
-    if (parser.errored) throw parser.errored;
-    if (parser.readableEnded) return;
-    // Never a silently shortened body: closed before its end without an error is still a failure.
-    if (parser.destroyed) throw new Error('the parser closed before the end of the body');
-    await readableAgain(parser);
-  }
-}
-
-/** Settles when `stream` has more to read, has ended, or has closed (as it does after failing). */
-function readableAgain(stream: Parser): Promise<void> {
-  return new Promise((resolve) => {
-    const settle = () => {
-      stream.off('readable', settle);
-      stream.off('end', settle);
-      stream.off('close', settle);
-      resolve();
-    };
-    stream.on('readable', settle);
-    stream.on('end', settle);
-    stream.on('close', settle);
-  });
-}
-
-interface LinedRecord {
-  record: string[];
-  line: number;
-}
-
-/**
- * csv-parse's parser with each record tagged with the line it ends on: the number its `info` option reports, read
- * when the record is pushed. That option copies the parser's whole state into two fresh objects per record, which
- * was a third of the time a million-row upload took to parse, and most of its garbage.
- */
-class LineTaggingParser extends Parser {
-  override push(record: unknown, encoding?: BufferEncoding): boolean {
-    return super.push(record === null ? null : ({ record: record as string[], line: this.info.lines } satisfies LinedRecord), encoding);
-  }
-}
-
-/** Resolves when a writable stream can take more, or is gone. */
-function drainedOrClosed(stream: NodeJS.WritableStream & NodeJS.EventEmitter): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.once('drain', done);
-    stream.once('close', done);
-  });
 }
 
 function asRecord(value: unknown, where: string): Record<string, unknown> {

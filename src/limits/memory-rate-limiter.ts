@@ -35,7 +35,10 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}):
     let buckets = tats.get(request.tenantId);
     const result = gcraDecide({ tat: buckets?.get(request.bucket), now, rate: request.rate, burst: request.burst, cost });
     if (result.allowed && cost > 0) {
-      if (buckets === undefined) tats.set(request.tenantId, (buckets = new Map()));
+      if (buckets === undefined) {
+        buckets = new Map();
+        tats.set(request.tenantId, buckets);
+      }
       buckets.set(request.bucket, result.tat);
     }
     if (++sinceSweep >= sweepEvery) {
