@@ -24,29 +24,38 @@ export interface LinedRecord {
  * checked against each other's length: the caller knows the header.
  */
 export async function* csvRecords(texts: AsyncIterator<string>): AsyncIterable<LinedRecord[]> {
-  let pending = ''; // text after the last line break
+  // The text after the last line break, in the pieces it came in: joined only once a break arrives, so a long line
+  // sent in many small pieces is not copied again with each one.
+  let pending: string[] = [];
   let lines = 0; // line breaks read so far
   for (;;) {
     const next = await texts.next();
     if (next.done) break;
-    const text = pending + next.value;
-    if (text.includes('"') || text.includes('\r')) {
+    const piece = next.value;
+    if (piece.includes('"') || piece.includes('\r')) {
       // From the start of this line on, csv-parse decides. Text before it had only `\n` breaks, so csv-parse would
       // have taken `\n` as the record delimiter for the whole body: it is told so, not left to guess again.
-      yield* parsedByCsvParse(text, texts, lines, lines > 0 ? '\n' : undefined);
+      yield* parsedByCsvParse(pending.join('') + piece, texts, lines, lines > 0 ? '\n' : undefined);
       return;
     }
+    const firstBreak = piece.indexOf('\n');
+    if (firstBreak === -1) {
+      pending.push(piece);
+      continue;
+    }
+    const text = pending.join('') + piece;
     const batch: LinedRecord[] = [];
     let start = 0;
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+    for (let end = text.length - piece.length + firstBreak; end !== -1; end = text.indexOf('\n', start)) {
       lines++;
       if (end > start) batch.push({ record: text.slice(start, end).split(','), line: lines });
       start = end + 1;
     }
-    pending = text.slice(start);
+    pending = start < text.length ? [text.slice(start)] : [];
     if (batch.length > 0) yield batch;
   }
-  if (pending !== '') yield [{ record: pending.split(','), line: lines + 1 }];
+  const last = pending.join('');
+  if (last !== '') yield [{ record: last.split(','), line: lines + 1 }];
 }
 
 /** The rest of the body through csv-parse, from `first` (which starts a line after `linesBefore` line breaks). */
