@@ -61,7 +61,7 @@ export async function* csvRecords(texts: AsyncIterator<string>): AsyncIterable<L
 /** The rest of the body through csv-parse, from `first` (which starts a line after `linesBefore` line breaks). */
 async function* parsedByCsvParse(first: string, rest: AsyncIterator<string>, linesBefore: number, recordDelimiter: string | undefined): AsyncIterable<LinedRecord[]> {
   const parser = new LineTaggingParser({
-    bom: true,
+    bom: linesBefore === 0, // a byte-order mark is only one at the start of the body
     skip_empty_lines: true,
     relax_column_count: true,
     ...(recordDelimiter === undefined ? {} : { record_delimiter: recordDelimiter }),
