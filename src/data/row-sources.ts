@@ -61,7 +61,11 @@ export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, max
           continue;
         }
         if (record.length !== header.length) {
-          throw errors.validation(`line ${line}: malformed CSV: expect ${header.length}, got ${record.length} on line ${line}`, { line });
+          throw errors.validation(`line ${line}: malformed CSV: ${record.length} field${record.length === 1 ? '' : 's'} where the header has ${header.length}`, {
+            line,
+            fields: record.length,
+            expected: header.length,
+          });
         }
         const out: Record<string, unknown> = {};
         for (let i = 0; i < header.length; i++) out[header[i]!] = record[i];
