@@ -11,6 +11,7 @@
  */
 import { Parser } from 'csv-parse';
 import { AppError, errors } from '../errors.js';
+import { LineCutter } from './line-cutter.js';
 
 /** One CSV record and the (1-based) line it ends on. */
 export interface LinedRecord {
@@ -24,10 +25,7 @@ export interface LinedRecord {
  * checked against each other's length: the caller knows the header.
  */
 export async function* csvRecords(texts: AsyncIterator<string>): AsyncIterable<LinedRecord[]> {
-  // The text after the last line break, in the pieces it came in: joined only once a break arrives, so a long line
-  // sent in many small pieces is not copied again with each one.
-  let pending: string[] = [];
-  let lines = 0; // line breaks read so far
+  const lines = new LineCutter();
   for (;;) {
     const next = await texts.next();
     if (next.done) break;
@@ -35,27 +33,17 @@ export async function* csvRecords(texts: AsyncIterator<string>): AsyncIterable<L
     if (piece.includes('"') || piece.includes('\r')) {
       // From the start of this line on, csv-parse decides. Text before it had only `\n` breaks, so csv-parse would
       // have taken `\n` as the record delimiter for the whole body: it is told so, not left to guess again.
-      yield* parsedByCsvParse(pending.join('') + piece, texts, lines, lines > 0 ? '\n' : undefined);
+      yield* parsedByCsvParse(lines.takeRest() + piece, texts, lines.lines, lines.lines > 0 ? '\n' : undefined);
       return;
     }
-    const firstBreak = piece.indexOf('\n');
-    if (firstBreak === -1) {
-      pending.push(piece);
-      continue;
-    }
-    const text = pending.join('') + piece;
     const batch: LinedRecord[] = [];
-    let start = 0;
-    for (let end = text.length - piece.length + firstBreak; end !== -1; end = text.indexOf('\n', start)) {
-      lines++;
-      if (end > start) batch.push({ record: text.slice(start, end).split(','), line: lines });
-      start = end + 1;
-    }
-    pending = start < text.length ? [text.slice(start)] : [];
+    lines.cut(piece, (text, line) => {
+      if (text !== '') batch.push({ record: text.split(','), line });
+    });
     if (batch.length > 0) yield batch;
   }
-  const last = pending.join('');
-  if (last !== '') yield [{ record: last.split(','), line: lines + 1 }];
+  const last = lines.takeRest();
+  if (last !== '') yield [{ record: last.split(','), line: lines.lines + 1 }];
 }
 
 /** The rest of the body through csv-parse, from `first` (which starts a line after `linesBefore` line breaks). */

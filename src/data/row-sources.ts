@@ -5,6 +5,7 @@
  */
 import { errors } from '../errors.js';
 import { csvRecords } from './csv-records.js';
+import { LineCutter } from './line-cutter.js';
 
 export interface RawRow {
   /** 1-based position for error messages: the line of a CSV (header = 1) or NDJSON body, the index in a JSON array. */
@@ -99,10 +100,7 @@ function asRecord(value: unknown, where: string): Record<string, unknown> {
 export function ndjsonSource(body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number): RowSource {
   const counter = { bytes: 0 };
   async function* rows(): AsyncIterable<RawRow[]> {
-    let pending = '';
-    let line = 0;
-    const parseLine = (text: string): RawRow | null => {
-      line += 1;
+    const parseLine = (text: string, line: number): RawRow | null => {
       if (text.trim() === '') return null;
       let value: unknown;
       try {
@@ -112,19 +110,16 @@ export function ndjsonSource(body: AsyncIterable<Buffer | Uint8Array | string>, 
       }
       return { line, record: asRecord(value, `line ${line}`) };
     };
-    for await (const text of utf8Chunks(body, maxBytes, counter)) {
-      pending += text;
+    const lines = new LineCutter();
+    for await (const piece of utf8Chunks(body, maxBytes, counter)) {
       const batch: RawRow[] = [];
-      let nl = pending.indexOf('\n');
-      while (nl >= 0) {
-        const row = parseLine(pending.slice(0, nl));
-        pending = pending.slice(nl + 1);
+      lines.cut(piece, (text, line) => {
+        const row = parseLine(text, line);
         if (row) batch.push(row);
-        nl = pending.indexOf('\n');
-      }
+      });
       if (batch.length > 0) yield batch;
     }
-    const last = parseLine(pending);
+    const last = parseLine(lines.takeRest(), lines.lines + 1);
     if (last) yield [last];
   }
   return { unit: 'line', textual: false, rows: rows(), bytesRead: () => counter.bytes };
