@@ -54,8 +54,10 @@ export function compileForest(model: GbdtModel): CompiledForest {
   const value = new Float32Array(total);
   const child = new Int32Array(total);
   const missLeft = new Uint8Array(total);
-  const catOffset = new Int32Array(total).fill(-1);
-  const catWords = new Int32Array(total);
+  const hasCategorical = f.catNodes.length > 0;
+  // Per-node category arrays only for a forest with categorical splits (see `CompiledForest.catOffset`).
+  const catOffset = new Int32Array(hasCategorical ? total : 0).fill(-1);
+  const catWords = new Int32Array(hasCategorical ? total : 0);
   const roots = new Int32Array(f.numTrees);
   const treeDepth = new Int32Array(f.numTrees);
   const catIndex = new Map<number, number>();
@@ -120,7 +122,6 @@ export function compileForest(model: GbdtModel): CompiledForest {
   }
   // Every node is reachable in a valid forest, so the arrays are usually full: no copy then.
   const trimmed = <A extends Int32Array | Float32Array | Uint8Array>(a: A): A => (next === total ? a : (a.slice(0, next) as A));
-  const hasCategorical = f.catNodes.length > 0;
   const groupDepth = new Int32Array(Math.ceil(f.numTrees / LOCKSTEP));
   for (let t = 0; t < f.numTrees; t++) {
     const g = Math.floor(t / LOCKSTEP);
@@ -139,8 +140,8 @@ export function compileForest(model: GbdtModel): CompiledForest {
     child: trimmed(child),
     missLeft: trimmed(missLeft),
     groupDepth,
-    catOffset: hasCategorical ? trimmed(catOffset) : new Int32Array(0),
-    catWords: hasCategorical ? trimmed(catWords) : new Int32Array(0),
+    catOffset: trimmed(catOffset),
+    catWords: trimmed(catWords),
     catBits: Uint32Array.from(bits),
     hasCategorical,
   };

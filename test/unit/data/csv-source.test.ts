@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'csv-parse';
 import { csvSource, jsonArraySource, ndjsonSource, type RawRow, type RowSource } from '../../../src/data/row-sources.js';
+import { mulberry32 } from '../../support/seeded-random.js';
 
 /** The body in pieces of `size` bytes, so records and line breaks fall across chunk boundaries. */
 async function* pieces(text: string, size: number): AsyncIterable<Uint8Array> {
@@ -84,18 +85,9 @@ test('rows arrive in batches, a chunk of the body at a time, in order', async ()
   assert.deepEqual(lines, Array.from({ length: rows }, (_, i) => i + 1));
 });
 
-/** A small seeded generator, so a failing body can be reproduced from its seed. */
-function random(seed: number): () => number {
-  let s = (seed * 2654435761) % 2147483647 || 1; // spread: small seeds would start with tiny values
-  return () => {
-    s = (s * 16807) % 2147483647;
-    return s / 2147483647;
-  };
-}
-
-/** A random CSV body of three columns: plain or quoted values, quotes and line breaks inside quotes, empty lines, CRLF, and now and then a defect. */
+/** A random CSV body (reproducible from its seed) of three columns: plain or quoted values, quotes and line breaks inside quotes, empty lines, CRLF, and now and then a defect. */
 function randomCsv(seed: number): string {
-  const rand = random(seed);
+  const rand = mulberry32(seed);
   const pick = <T>(items: T[]): T => items[Math.floor(rand() * items.length)]!;
   const eol = pick(['\n', '\n', '\r\n', 'mixed']);
   const lineEnd = () => (eol === 'mixed' ? pick(['\n', '\r\n']) : eol);
