@@ -29,3 +29,12 @@ export function argNumber(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? Number(process.argv[i + 1]) : fallback;
 }
+
+/** `--name 16,64` from the command line (positive integers), or the fallback. */
+export function argList(name: string, fallback: number[]): number[] {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0 || process.argv[i + 1] === undefined) return fallback;
+  const values = process.argv[i + 1]!.split(',').map(Number);
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v <= 0)) throw new Error(`--${name} takes positive integers separated by commas`);
+  return values;
+}

@@ -10,12 +10,19 @@
  * models are resident) → Zipf (closed loop: maximum rate, hit rate, cold-load
  * times) → Zipf open loop at 80% of that maximum (latency under load).
  *
+ * Throughput is a maximum, and a closed loop's rate depends on how many
+ * requests it keeps in flight: the server writes the answers it finishes in one
+ * turn of its event loop together, so a slower route gains from more of them.
+ * The hello-world ceiling and the hot phase are therefore each measured at
+ * every count of --throughput-connections (alternating, the same counts for
+ * both) and each keeps its highest rate; the JSON shows every rate.
+ *
  * The maximum is what the server sustains: the closed-loop rate, checked by
  * offering that rate open-loop for a few seconds (a closed loop with many
  * connections can report a rate that only holds with a deep queue); the lower
  * of the two is the maximum, and the last phase offers 80% of it.
  *
- *   [DATABASE_URL=postgres://…] npm run bench -- serving [--tenants 500] [--trees 100] [--seconds 8] [--connections 16] [--load-threads 2] [--warmup-seconds 1]
+ *   [DATABASE_URL=postgres://…] npm run bench -- serving [--tenants 500] [--trees 100] [--seconds 8] [--connections 16] [--throughput-connections 16,64] [--load-threads 2] [--warmup-seconds 1]
  */
 import { spawn } from 'node:child_process';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -31,12 +38,13 @@ import { buildApp } from '../src/http/app.js';
 import { createPlatform } from '../src/platform.js';
 import type { ModelCacheEvent } from '../src/serving/model-cache-stats.js';
 import type { LoadResult, LoadSpec, LoadTarget } from './_load-generator.js';
-import { argNumber, percentile, printResult, progress, round } from './_harness.js';
+import { argList, argNumber, percentile, printResult, progress, round } from './_harness.js';
 
 const TENANTS = argNumber('tenants', 500);
 const TREES = argNumber('trees', 100);
 const SECONDS = argNumber('seconds', 8);
 const CONNECTIONS = argNumber('connections', 16);
+const THROUGHPUT_CONNECTIONS = argList('throughput-connections', [16, 64]);
 const LOAD_THREADS = argNumber('load-threads', 2); // one per core of the 2-core machine the targets were set on
 // Every phase first sends its load unrecorded for this long: the generator's own start-up is not the server's latency.
 const WARMUP_MS = argNumber('warmup-seconds', 1) * 1000;
@@ -120,9 +128,11 @@ for (let i = 0; i < TENANTS; i++) {
 }
 
 const app = await buildApp(platform, { logger: false });
+// Server-side times of the 80% phase only: an array growing by every answer of the throughput phases would charge them its cost.
 const serverMs: number[] = [];
+let recordServerMs = false;
 app.addHook('onResponse', (_request, reply, done) => {
-  serverMs.push(reply.elapsedTime);
+  if (recordServerMs) serverMs.push(reply.elapsedTime);
   done();
 });
 const origin = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -161,14 +171,22 @@ const measure = async (spec: LoadSpec, onMeasuring?: () => void) => {
   return { result, events: counted };
 };
 
-progress('hello-world ceiling: GET, and POST with the predict request\'s headers and body');
+progress('hello-world GET');
 const ceilingGet = await generate({ origin: helloOrigin, targets: [{ path: '/hello', method: 'GET' }], connections: CONNECTIONS, durationMs: SECONDS * 1000 });
-const ceiling = await generate({ origin: helloOrigin, targets: [{ ...predictTarget(0), path: '/hello' }], connections: CONNECTIONS, durationMs: SECONDS * 1000 });
-
-progress('hot: traffic over resident models only');
 const hotCount = Math.max(1, Math.floor(0.05 * TENANTS));
 await platform.serving.warm(Array.from({ length: hotCount }, (_, i) => ({ tenantId: `bench-${i}`, model: 'm' })));
-const hot = await measure({ origin, targets: zipfTargets.slice(0, hotCount), connections: CONNECTIONS, durationMs: SECONDS * 1000 });
+const ceilings: LoadResult[] = [];
+const hots: Array<Awaited<ReturnType<typeof measure>>> = [];
+for (const connections of THROUGHPUT_CONNECTIONS) {
+  progress(`hello-world ceiling (POST with the predict request's headers and body), ${connections} connections`);
+  ceilings.push(await generate({ origin: helloOrigin, targets: [{ ...predictTarget(0), path: '/hello' }], connections, durationMs: SECONDS * 1000 }));
+  progress(`hot: traffic over resident models only, ${connections} connections`);
+  hots.push(await measure({ origin, targets: zipfTargets.slice(0, hotCount), connections, durationMs: SECONDS * 1000 }));
+}
+const fastest = <T>(results: T[], rps: (r: T) => number): T => results.reduce((best, r) => (rps(r) > rps(best) ? r : best));
+const ceiling = fastest(ceilings, (r) => r.rps);
+const hot = fastest(hots, (r) => r.result.rps);
+const rpsByConnections = (rates: number[]) => Object.fromEntries(THROUGHPUT_CONNECTIONS.map((c, i) => [c, round(rates[i]!, 0)]));
 
 progress('Zipf: warm-up (the cache fills), then the maximum rate');
 const zipf = await measure({ origin, targets: zipfTargets, weights: zipfWeights, connections: CONNECTIONS, warmupMs: Math.max(3000, WARMUP_MS), durationMs: SECONDS * 1000, seed: 11 });
@@ -203,8 +221,9 @@ const gcObserver = new PerformanceObserver((list) => {
 const loaded = await measure({ origin, targets: zipfTargets, weights: zipfWeights, connections: CONNECTIONS * 4, durationMs: SECONDS * 1000, rate, seed: 13 }, () => {
   gcObserver.observe({ entryTypes: ['gc'] });
   loopDelay.enable();
-  serverMs.length = 0;
+  recordServerMs = true;
 });
+recordServerMs = false;
 loopDelay.disable();
 gcObserver.disconnect();
 
@@ -233,6 +252,7 @@ printResult({
     modelsThatFit: Math.floor(budget / meanSize),
     residentAtEnd: snapshot.entries.length,
     connections: CONNECTIONS,
+    throughputConnections: THROUGHPUT_CONNECTIONS,
     modelLoadThreads: LOAD_THREADS,
     secondsPerPhase: SECONDS,
     warmupSecondsPerPhase: WARMUP_MS / 1000,
@@ -240,8 +260,12 @@ printResult({
     database: process.env.DATABASE_URL ? 'postgresql' : 'pglite',
   },
   helloWorldGet: summary(ceilingGet),
-  helloWorldCeiling: { ...summary(ceiling), note: 'POST /hello with the same headers and JSON body as a predict request; ratios are against this' },
-  hot: { ...summary(hot.result), hitRate: hitRate(hot.events), loads: hot.events.loadMs.length, evictions: hot.events.evictions, notAdmitted: hot.events.notAdmitted, ratioToCeiling: round(hot.result.rps / ceiling.rps), ratioToGetCeiling: round(hot.result.rps / ceilingGet.rps) },
+  helloWorldCeiling: {
+    ...summary(ceiling),
+    rpsByConnections: rpsByConnections(ceilings.map((r) => r.rps)),
+    note: 'POST /hello with the same headers and JSON body as a predict request, the fastest of throughputConnections; ratios are against this',
+  },
+  hot: { ...summary(hot.result), rpsByConnections: rpsByConnections(hots.map((h) => h.result.rps)), hitRate: hitRate(hot.events), loads: hot.events.loadMs.length, evictions: hot.events.evictions, notAdmitted: hot.events.notAdmitted, ratioToCeiling: round(hot.result.rps / ceiling.rps), ratioToGetCeiling: round(hot.result.rps / ceilingGet.rps) },
   zipfMax: { ...summary(zipf.result), hitRate: hitRate(zipf.events), evictions: zipf.events.evictions, notAdmitted: zipf.events.notAdmitted, ratioToCeiling: round(zipf.result.rps / ceiling.rps) },
   zipfSustainable: { checks, sustainableRps: round(sustainable, 0), criterion: `open loop completes >= 97% of the offered rate with p99 <= ${SUSTAINABLE_P99_MS} ms` },
   zipfAt80Percent: {
