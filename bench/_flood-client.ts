@@ -1,17 +1,19 @@
 /**
- * Tenant A's flood for the noisy-neighbour bench, on a thread of its own (a
- * piscina task), as it would come from other machines: a thousand responses a
- * second handled on the event loop that sends B's requests and times them
- * would delay B in the client, and the bench would count that against the server.
+ * Tenant A's flood for the noisy-neighbour bench, in a process of its own at
+ * a lower priority (see `_client-process.ts`), as it would come from other
+ * machines: a thousand responses a second handled on the event loop that sends
+ * B's requests and times them would delay B in the client, and the bench would
+ * count that against the server.
  *
- * Sends open loop at `rate` for `ms`, and on while `busy[0]` is 1 (the main
- * thread clears it when A's batch has been answered); resolves with the statuses.
+ * On `{type: 'flood', ...FloodTask}` it sends open loop at `rate` for `ms`, and
+ * on until `{type: 'busy', value: false}` arrives if the task began busy, then
+ * answers `{type: 'flooded', statuses, spanMs}`. It serves floods until killed.
  */
 import { Pool } from 'undici';
+import { reportFailure } from './_client-process.js';
 import { openLoop, statusOf } from './_open-loop.js';
-import { lowerThisThreadsPriority } from '../src/models/batch-thread-priority.js';
 
-export interface FloodClientTask {
+export interface FloodTask {
   url: string;
   key: string;
   method: 'GET' | 'POST';
@@ -19,29 +21,32 @@ export interface FloodClientTask {
   body?: string;
   rate: number;
   ms: number;
-  /** A one-element Int32Array on a SharedArrayBuffer: 1 keeps the flood going past `ms`. */
-  busy: Int32Array;
-  /** This thread's nice value (see the bench's `--a-client-nice`). */
-  nice: number;
+  /** True: keep flooding past `ms` until a `busy: false` message. */
+  busy: boolean;
 }
 
-export interface FloodClientResult {
+export interface FloodResult {
+  type: 'flooded';
   statuses: number[];
   spanMs: number;
 }
 
-export default async function runFloodClient(task: FloodClientTask): Promise<FloodClientResult> {
-  lowerThisThreadsPriority(task.nice);
+let busy = false;
+let pool: Pool | undefined;
+
+async function flood(task: FloodTask): Promise<FloodResult> {
+  busy = task.busy;
   const url = new URL(task.url);
   // At a thousand requests a second, `fetch` would take half a core the server's machine would not spend on A's clients.
-  const pool = new Pool(url.origin, { connections: 32 });
+  pool ??= new Pool(url.origin, { connections: 32 });
+  const client = pool;
   const headers = { authorization: `Bearer ${task.key}`, ...(task.body === undefined ? {} : { 'content-type': 'application/json' }) };
   const request = { path: url.pathname, method: task.method, headers, ...(task.body === undefined ? {} : { body: task.body }) };
-  const send = () => statusOf(pool, request);
-  try {
-    const { statuses, spanMs } = await openLoop(task.rate, task.ms, send, () => Atomics.load(task.busy, 0) === 1);
-    return { statuses, spanMs };
-  } finally {
-    await pool.close();
-  }
+  const { statuses, spanMs } = await openLoop(task.rate, task.ms, () => statusOf(client, request), () => busy);
+  return { type: 'flooded', statuses, spanMs };
 }
+
+process.on('message', (message: { type: string; value?: boolean } & FloodTask) => {
+  if (message.type === 'busy') busy = message.value === true;
+  else if (message.type === 'flood') flood(message).then((result) => process.send?.(result), reportFailure);
+});

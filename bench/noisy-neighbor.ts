@@ -15,13 +15,14 @@
  * batch goes with the first flood, and that phase lasts until the batch's
  * answer has been read (at least --seconds), so every part of the batch —
  * upload, parsing, prediction, the answer — runs under B's measured load.
- * A's batch client and A's flood each run on a thread of their own
+ * A's batch client and A's flood each run in a process of their own
  * (`_batch-client.ts`, `_flood-client.ts`), as they would be other machines:
  * their megabytes of CSV and thousand responses a second are not handled on
- * the event loop that sends B's requests and times them. Those two threads
- * run at nice --a-client-nice (default 10; 0 to compare): on a machine of few
- * cores that is shared with the server, A's clients would otherwise take CPU
- * time from the server that, from other machines, they would not.
+ * the event loop that sends B's requests and times them. Those two processes
+ * run at nice --a-client-nice (default 10; 0 to compare), every thread of them
+ * (`_client-process.ts`): on a machine of few cores that is shared with the
+ * server, A's clients would otherwise take CPU time from the server that, from
+ * other machines, they would not.
  *
  * Options: --seconds (per phase, default 5), --a-rate (A's requests/s limit,
  * default 50), --b-rate (B's steady requests/s, default 40), --flood (multiple
@@ -31,15 +32,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
 import { Pool } from 'undici';
 import { exportXgboostJson, train } from '../src/gbdt/index.js';
 import { startServerProcess } from '../test/support/server-process.js';
-import type { BatchClientResult, BatchClientTask } from './_batch-client.js';
-import type { FloodClientResult, FloodClientTask } from './_flood-client.js';
+import type { BatchResult, BatchTask } from './_batch-client.js';
+import { type ClientProcess, startClientProcess } from './_client-process.js';
+import type { FloodResult, FloodTask } from './_flood-client.js';
 import { argNumber, median, percentile, printResult, progress, round } from './_harness.js';
 import { openLoop, statusOf } from './_open-loop.js';
 
@@ -110,23 +109,22 @@ async function publishModel(key: string): Promise<void> {
 }
 
 /**
- * Tenant A's batch on a thread of its own (see `_batch-client.ts`): resolves once the body is built.
+ * Tenant A's batch in a process of its own (see `_batch-client.ts`): resolves once the body is built.
  * `start` sends it and resolves once the request is on its way, with the outcome still to come.
  */
-async function batchClient(key: string): Promise<{ start: () => Promise<{ outcome: Promise<BatchClientResult> }>; close: () => Promise<void> }> {
-  const pool = new Piscina({ filename: new URL('./_batch-client.ts', import.meta.url).href, maxThreads: 1 });
-  const { port1, port2 } = new MessageChannel();
-  const task: BatchClientTask = { url: `${base}/v1/models/demand/predict`, key, rows: batchRows, features: FEATURES, port: port2, nice: aClientNice };
-  const result = pool.run(task, { transferList: [port2] }) as Promise<BatchClientResult>;
-  await once(port1, 'message');
+async function batchClient(client: ClientProcess, key: string): Promise<{ start: () => Promise<{ outcome: Promise<BatchResult> }> }> {
+  const task: BatchTask = { url: `${base}/v1/models/demand/predict`, key, rows: batchRows, features: FEATURES };
+  const ready = client.next('ready');
+  client.send({ type: 'build', ...task });
+  await ready;
   return {
     start: async () => {
-      port1.postMessage('go');
-      await once(port1, 'message');
-      port1.close();
-      return { outcome: result };
+      const uploading = client.next('uploading');
+      const outcome = client.next<BatchResult>('answered');
+      client.send({ type: 'go' });
+      await uploading;
+      return { outcome };
     },
-    close: () => pool.close({ force: true }),
   };
 }
 
@@ -138,14 +136,14 @@ function latencySummary(latencies: number[]) {
 
 // B's requests go through keep-alive connections, as A's flood does (`statusOf`).
 const bClient = new Pool(base, { connections: 8 });
-let batchThread: Awaited<ReturnType<typeof batchClient>> | undefined;
-let floodThread: Piscina | undefined;
+const batchProcess = mode === 'predict' ? startClientProcess(new URL('./_batch-client.ts', import.meta.url), aClientNice) : undefined;
+const floodProcess = startClientProcess(new URL('./_flood-client.ts', import.meta.url), aClientNice);
 try {
   const aKey = await createTenant('tenant-a', { requestsPerSecond: aRate, burst: aRate, dailyPredictions: 50_000_000, monthlyPredictions: 500_000_000 });
   const bKey = await createTenant('tenant-b', { requestsPerSecond: 10 * bRate, burst: 10 * bRate });
 
   let bRequest: () => Promise<number>;
-  let aRequest: Omit<FloodClientTask, 'rate' | 'ms' | 'busy' | 'nice'>;
+  let aRequest: Omit<FloodTask, 'rate' | 'ms' | 'busy'>;
   if (mode === 'predict') {
     await publishModel(aKey);
     await publishModel(bKey);
@@ -158,10 +156,8 @@ try {
     bRequest = () => statusOf(bClient, request);
     aRequest = { url: `${base}/v1/datasets`, key: aKey, method: 'GET' };
   }
-  floodThread = new Piscina({ filename: new URL('./_flood-client.ts', import.meta.url).href, maxThreads: 1, minThreads: 1 });
-  const floodBusy = new Int32Array(new SharedArrayBuffer(4));
-  // Built before any measurement, on its own thread: generating it inside the phase would stall the load generators.
-  batchThread = mode === 'predict' ? await batchClient(aKey) : undefined;
+  // Built before any measurement, in its own process: generating it inside the phase would stall the load generators.
+  const batchSender = batchProcess ? await batchClient(batchProcess, aKey) : undefined;
   progress('warm-up: B alone');
   await openLoop(bRate, 3000, bRequest);
 
@@ -177,9 +173,10 @@ try {
     const withBatch = mode === 'predict' && round === 1;
     progress(`round ${round}/${rounds}: A floods at ${floodMultiple}× its ${aRate}/s limit${withBatch ? ` plus a ${batchRows}-row batch` : ''}, B at ${bRate}/s`);
     let batch: Promise<{ status: number; ms: number }> | undefined;
-    if (withBatch && batchThread) {
-      Atomics.store(floodBusy, 0, 1);
-      const { outcome } = await batchThread.start();
+    let batchRunning = false;
+    if (withBatch && batchSender) {
+      batchRunning = true;
+      const { outcome } = await batchSender.start();
       // Its headers are out; a moment for the server to admit it before A's flood spends the burst.
       await sleep(50);
       batch = outcome
@@ -188,11 +185,15 @@ try {
           else if (result.predictions !== batchRows) progress(`batch: expected ${batchRows} predictions, counted ${result.predictions}`);
           return { status: result.status, ms: result.ms };
         })
-        .finally(() => Atomics.store(floodBusy, 0, 0));
+        .finally(() => {
+          batchRunning = false;
+          floodProcess.send({ type: 'busy', value: false });
+        });
     }
-    const whileBatch = () => Atomics.load(floodBusy, 0) === 1;
-    const floodTask: FloodClientTask = { ...aRequest, rate: aRate * floodMultiple, ms: seconds * 1000, busy: floodBusy, nice: aClientNice };
-    const [noisy, a] = await Promise.all([openLoop(bRate, seconds * 1000, bRequest, whileBatch), floodThread.run(floodTask) as Promise<FloodClientResult>]);
+    const floodTask: FloodTask = { ...aRequest, rate: aRate * floodMultiple, ms: seconds * 1000, busy: batchRunning };
+    const flooded = floodProcess.next<FloodResult>('flooded');
+    floodProcess.send({ type: 'flood', ...floodTask });
+    const [noisy, a] = await Promise.all([openLoop(bRate, seconds * 1000, bRequest, () => batchRunning), flooded]);
     floodSeconds.push(Math.round(noisy.spanMs / 100) / 10);
     if (batch) batchResult = await batch;
     alone.latencies.push(...quiet.latencies);
@@ -253,8 +254,8 @@ try {
   process.exitCode = 1;
 } finally {
   await bClient.close();
-  await batchThread?.close();
-  await floodThread?.close({ force: true });
+  await batchProcess?.stop();
+  await floodProcess.stop();
   await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

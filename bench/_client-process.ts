@@ -1,0 +1,59 @@
+/**
+ * A bench client in a process of its own, started under `nice -n <nice>`: every
+ * thread of it runs at that priority, V8's garbage-collector and compiler
+ * threads included. A client on a thread of the bench's own process could be
+ * niced, but its garbage was collected by the process's shared helper threads at
+ * normal priority, competing with the server for the machine's few cores as
+ * clients on other machines would not. Parent and client speak over IPC in
+ * messages `{ type, ... }`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+
+export interface ClientMessage {
+  type: string;
+}
+
+export interface ClientProcess {
+  send(message: ClientMessage & Record<string, unknown>): void;
+  /** The next message of this type (messages of other types arriving meanwhile are dropped). */
+  next<T extends ClientMessage>(type: string): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export function startClientProcess(script: URL, nice: number): ClientProcess {
+  const child: ChildProcess = spawn('nice', ['-n', String(nice), process.execPath, '--import', 'tsx', script.pathname], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiting = new Map<string, (message: ClientMessage) => void>();
+  let failure: Error | undefined;
+  const fail = (error: Error) => {
+    failure = error;
+    for (const resolve of waiting.values()) resolve({ type: 'failed' });
+    waiting.clear();
+  };
+  child.on('message', (message: ClientMessage) => {
+    if (message.type === 'failed') return fail(new Error(`${script.pathname}: ${String((message as { message?: unknown }).message)}`));
+    waiting.get(message.type)?.(message);
+    waiting.delete(message.type);
+  });
+  child.on('error', fail);
+  child.on('exit', (code) => fail(new Error(`${script.pathname} exited with ${code}`)));
+  return {
+    send: (message) => child.send(message),
+    next: <T extends ClientMessage>(type: string) =>
+      new Promise<T>((resolve, reject) => {
+        if (failure) return reject(failure);
+        waiting.set(type, (message) => (failure ? reject(failure) : resolve(message as T)));
+      }),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill();
+      await exited;
+    },
+  };
+}
+
+/** In a client process: reports a failure to the parent and exits. */
+export function reportFailure(error: unknown): never {
+  process.send?.({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+}
