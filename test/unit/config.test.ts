@@ -30,6 +30,13 @@ test('values are parsed and typed', () => {
   assert.equal(c.artifactStore.kind, 's3');
 });
 
+test('the idle job poll is rare on the embedded database, where each poll runs on the event loop', () => {
+  assert.equal(loadConfig({}).models.jobPollMs, 10_000);
+  assert.equal(loadConfig({ DATABASE_URL: 'postgres://u@db:5432/x' }).models.jobPollMs, 500);
+  assert.equal(loadConfig({ TENANTML_JOB_POLL_MS: '250' }).models.jobPollMs, 250);
+  assert.equal(loadConfig({ DATABASE_URL: 'postgres://u@db:5432/x', TENANTML_JOB_POLL_MS: '2000' }).models.jobPollMs, 2000);
+});
+
 test('every bad value is reported by its variable name, all at once', () => {
   try {
     loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', TENANTML_MAX_UPLOAD: 'lots', TENANTML_ADMIN_KEY: 'short', TENANTML_ARTIFACT_STORE: 'redis' });
