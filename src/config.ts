@@ -135,10 +135,11 @@ export class EnvReader {
 }
 
 /**
- * The idle job poll on the embedded database. Its claim runs on the event loop
- * (PGlite is in process) and took 2–17 ms there, twice a second: stalls of every
- * request in flight. Embedded, only this process queues jobs, and it wakes its
- * runner when it does; the poll is left to re-queue jobs whose lease expired.
+ * The idle job poll on the embedded database. Its two statements run on the
+ * event loop (PGlite is in process) and took 1–17 ms each there, twice a
+ * second: stalls of every request in flight. Embedded, only this process queues
+ * jobs, and it wakes its runner when it does; the poll is left to re-queue jobs
+ * whose lease expired.
  */
 const EMBEDDED_JOB_POLL_MS = 10_000;
 
