@@ -8,6 +8,7 @@
  * messages `{ type, ... }`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 export interface ClientMessage {
   type: string;
@@ -15,13 +16,14 @@ export interface ClientMessage {
 
 export interface ClientProcess {
   send(message: ClientMessage & Record<string, unknown>): void;
-  /** The next message of this type (messages of other types arriving meanwhile are dropped). */
+  /** The next message of this type. A message nobody waits for is dropped: ask before sending what it answers. */
   next<T extends ClientMessage>(type: string): Promise<T>;
   stop(): Promise<void>;
 }
 
 export function startClientProcess(script: URL, nice: number): ClientProcess {
-  const child: ChildProcess = spawn('nice', ['-n', String(nice), process.execPath, '--import', 'tsx', script.pathname], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const path = fileURLToPath(script);
+  const child: ChildProcess = spawn('nice', ['-n', String(nice), process.execPath, '--import', 'tsx', path], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map<string, (message: ClientMessage) => void>();
   let failure: Error | undefined;
   const fail = (error: Error) => {
@@ -30,12 +32,12 @@ export function startClientProcess(script: URL, nice: number): ClientProcess {
     waiting.clear();
   };
   child.on('message', (message: ClientMessage) => {
-    if (message.type === 'failed') return fail(new Error(`${script.pathname}: ${String((message as { message?: unknown }).message)}`));
+    if (message.type === 'failed') return fail(new Error(`${path}: ${String((message as { message?: unknown }).message)}`));
     waiting.get(message.type)?.(message);
     waiting.delete(message.type);
   });
   child.on('error', fail);
-  child.on('exit', (code) => fail(new Error(`${script.pathname} exited with ${code}`)));
+  child.on('exit', (code) => fail(new Error(`${path} exited with ${code}`)));
   return {
     send: (message) => child.send(message),
     next: <T extends ClientMessage>(type: string) =>
