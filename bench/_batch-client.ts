@@ -9,7 +9,7 @@
  * `go` it sends it, answers `uploading` once the request is on its way, and
  * `{type: 'answered', ...}` with the outcome.
  */
-import { reportFailure } from './_client-process.js';
+import { onParentMessage, reportFailure } from './_client-process.js';
 
 export interface BatchTask {
   url: string;
@@ -64,7 +64,7 @@ async function send(task: BatchTask, bytes: Buffer): Promise<BatchResult> {
 
 let task: BatchTask | undefined;
 let body: Buffer | undefined;
-process.on('message', (message: { type: string } & BatchTask) => {
+onParentMessage((message: { type: string } & BatchTask) => {
   if (message.type === 'build') {
     task = message;
     body = csvBody(task);

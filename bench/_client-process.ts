@@ -54,6 +54,12 @@ export function startClientProcess(script: URL, nice: number): ClientProcess {
   };
 }
 
+/** In a client process: handles the parent's messages, and exits when the parent is gone (stopped or killed). */
+export function onParentMessage<M extends ClientMessage>(handle: (message: M) => void): void {
+  process.on('message', handle);
+  process.once('disconnect', () => process.exit(0));
+}
+
 /** In a client process: reports a failure to the parent and exits. */
 export function reportFailure(error: unknown): never {
   process.send?.({ type: 'failed', message: error instanceof Error ? error.message : String(error) });

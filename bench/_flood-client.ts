@@ -10,7 +10,7 @@
  * answers `{type: 'flooded', statuses, spanMs}`. It serves floods until killed.
  */
 import { Pool } from 'undici';
-import { reportFailure } from './_client-process.js';
+import { onParentMessage, reportFailure } from './_client-process.js';
 import { openLoop, statusOf } from './_open-loop.js';
 
 export interface FloodTask {
@@ -46,7 +46,7 @@ async function flood(task: FloodTask): Promise<FloodResult> {
   return { type: 'flooded', statuses, spanMs };
 }
 
-process.on('message', (message: { type: string; value?: boolean } & FloodTask) => {
+onParentMessage((message: { type: string; value?: boolean } & FloodTask) => {
   if (message.type === 'busy') busy = message.value === true;
   else if (message.type === 'flood') flood(message).then((result) => process.send?.(result), reportFailure);
 });

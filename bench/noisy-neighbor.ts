@@ -65,6 +65,14 @@ const server = await startServerProcess({
   LOG_LEVEL: 'warn',
 });
 const base = server.url;
+// Interrupted, the bench must not leave its server behind (client processes exit with their parent).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    server.child.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 
 async function call(key: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
   const res = await fetch(`${base}${path}`, {
