@@ -226,7 +226,7 @@ try {
     benchmark: 'noisy-neighbor',
     route: mode === 'predict' ? 'POST /v1/models/:name/predict' : 'GET /v1/datasets',
     secondsPerPhase: seconds,
-    aClientThreadsNice: aClientNice,
+    aClientProcessesNice: aClientNice,
     rounds,
     b: {
       ratePerSecond: bRate,
