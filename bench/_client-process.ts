@@ -24,16 +24,16 @@ export interface ClientProcess {
 export function startClientProcess(script: URL, nice: number): ClientProcess {
   const path = fileURLToPath(script);
   const child: ChildProcess = spawn('nice', ['-n', String(nice), process.execPath, '--import', 'tsx', path], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiting = new Map<string, (message: ClientMessage) => void>();
+  const waiting = new Map<string, { resolve: (message: ClientMessage) => void; reject: (error: Error) => void }>();
   let failure: Error | undefined;
   const fail = (error: Error) => {
     failure = error;
-    for (const resolve of waiting.values()) resolve({ type: 'failed' });
+    for (const { reject } of waiting.values()) reject(error);
     waiting.clear();
   };
   child.on('message', (message: ClientMessage) => {
     if (message.type === 'failed') return fail(new Error(`${path}: ${String((message as { message?: unknown }).message)}`));
-    waiting.get(message.type)?.(message);
+    waiting.get(message.type)?.resolve(message);
     waiting.delete(message.type);
   });
   child.on('error', fail);
@@ -43,7 +43,7 @@ export function startClientProcess(script: URL, nice: number): ClientProcess {
     next: <T extends ClientMessage>(type: string) =>
       new Promise<T>((resolve, reject) => {
         if (failure) return reject(failure);
-        waiting.set(type, (message) => (failure ? reject(failure) : resolve(message as T)));
+        waiting.set(type, { resolve: (message) => resolve(message as T), reject });
       }),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
