@@ -6,12 +6,13 @@
  * on a MessagePort; cancellation is a shared flag the trainer polls every
  * round, so an aborted job stops within one round and the thread survives.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AppError } from '../errors.js';
 import type { TrainParams } from './params.js';
 import type { RoundProgress, TrainingMetrics } from './train.js';
-import type { TrainingTask, TrainingTaskResult, WireDataset } from './training-task.js';
+import { PROGRESS_END, type ProgressMessage, type TrainingTask, type TrainingTaskResult, type WireDataset } from './training-task.js';
 import type { Dataset, FeatureKind } from './types.js';
 import { siblingModuleUrl } from '../sibling-module.js';
 
@@ -85,16 +86,15 @@ export function createTrainingPool(config: TrainingPoolConfig = {}): TrainingPoo
       if (options.featureKinds !== undefined) task.featureKinds = options.featureKinds;
       const transferList: (ArrayBuffer | import('node:worker_threads').MessagePort)[] = [...new Set(transfer)];
       let channel: MessageChannel | null = null;
-      let drained: Promise<void> = Promise.resolve();
+      let progressEnded: Promise<void> = Promise.resolve();
       if (options.onProgress !== undefined) {
         channel = new MessageChannel();
         const port = channel.port1;
         const onProgress = options.onProgress;
-        port.on('message', (p: RoundProgress) => onProgress(p));
-        // The worker closes its end after the last round; 'close' arrives after every message.
-        drained = new Promise((resolve) => {
-          port.once('close', () => resolve());
-          setTimeout(resolve, 1000).unref();
+        // The result comes back on another port, so it can overtake the last rounds; the worker's
+        // end-of-progress marker says every round has been delivered.
+        progressEnded = new Promise((resolve) => {
+          port.on('message', (p: ProgressMessage) => (p === PROGRESS_END ? resolve() : onProgress(p)));
         });
         task.progressPort = channel.port2;
         transferList.push(channel.port2);
@@ -118,7 +118,8 @@ export function createTrainingPool(config: TrainingPoolConfig = {}): TrainingPoo
       } finally {
         inFlight--;
         signal?.removeEventListener('abort', onAbort);
-        await drained;
+        // A thread that died never sends the marker; its rounds so far get a short grace period.
+        if (channel !== null) await Promise.race([progressEnded, delay(1000, undefined, { ref: false })]);
         channel?.port1.close();
       }
     },

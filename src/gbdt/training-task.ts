@@ -18,6 +18,11 @@ export interface WireDataset {
   numFeatures: number;
 }
 
+/** Sent on the progress port after the last round. */
+export const PROGRESS_END = null;
+/** What crosses the progress port. */
+export type ProgressMessage = RoundProgress | typeof PROGRESS_END;
+
 /** One training job for a worker. */
 export interface TrainingTask {
   data: WireDataset;
@@ -25,7 +30,7 @@ export interface TrainingTask {
   params: TrainParams;
   featureNames?: string[];
   featureKinds?: FeatureKind[];
-  /** Receives a RoundProgress per round, when the caller asked for progress. */
+  /** Receives a RoundProgress per round, then PROGRESS_END, when the caller asked for progress. */
   progressPort?: MessagePort;
   /** Shared flag; 1 means cancel. */
   cancelFlag: Int32Array;
@@ -47,14 +52,15 @@ export function runTrainingTask(task: TrainingTask): TrainingTaskResult {
       ...(port === undefined ? {} : { onRound: (p: RoundProgress) => port.postMessage(p) }),
       isCancelled: () => Atomics.load(task.cancelFlag, 0) === 1,
     });
-    port?.close();
     return { ok: true, artifact: serializeModel(model), metrics };
   } catch (e) {
-    task.progressPort?.close();
     if (e instanceof AppError) {
       return { ok: false, error: { name: e.name, code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
     }
     const err = e as Error;
     return { ok: false, error: { name: err?.name ?? 'Error', message: err?.message ?? String(e) } };
+  } finally {
+    task.progressPort?.postMessage(PROGRESS_END);
+    task.progressPort?.close();
   }
 }

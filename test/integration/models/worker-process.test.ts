@@ -91,7 +91,9 @@ test('the tenantml command prints its usage', () => {
 
 if (testMode() === 'servers') {
   test('SIGKILL a worker process mid-training: another worker retries the job, one version is published', async () => {
-    const { job } = (await t.call(a.key, 'POST', '/v1/models', TRAIN)).json();
+    // Long enough that the process is still training when its first progress shows.
+    const long = { ...TRAIN, params: { ...TRAIN.params, numBoostRound: 1500 } };
+    const { job } = (await t.call(a.key, 'POST', '/v1/models', long)).json();
     const first = startWorker();
     try {
       await runningWithProgress(job.id);
@@ -113,18 +115,25 @@ if (testMode() === 'servers') {
 } else {
   test('a worker that hangs mid-training loses its lease; another runner retries the job, one version is published', async () => {
     const { models, datasets } = t.platform;
-    const execute = (j: Parameters<typeof runTrainingJob>[1], ctx: Parameters<typeof runTrainingJob>[2]) =>
-      runTrainingJob({ datasets, pool: models.pool, registry: models.registry }, j, ctx);
-    // The hung worker's heartbeats never reach the database.
+    type Registry = typeof models.registry;
+    const executeWith = (registry: Registry) => (j: Parameters<typeof runTrainingJob>[1], ctx: Parameters<typeof runTrainingJob>[2]) =>
+      runTrainingJob({ datasets, pool: models.pool, registry }, j, ctx);
+    const { job } = (await t.call(a.key, 'POST', '/v1/models', TRAIN)).json();
+    // The hung worker's heartbeats never reach the database, and it wakes to publish only once
+    // another runner has taken the job over, however fast its own training was.
     const silent = Object.create(models.queue) as TrainingJobQueue;
     let hung = false;
     silent.heartbeat = async (job, worker, lease, progress) => (hung ? { owned: true, cancelRequested: false } : models.queue.heartbeat(job, worker, lease, progress));
-    const { job } = (await t.call(a.key, 'POST', '/v1/models', TRAIN)).json();
-    const first = new JobRunner(silent, execute, { slots: 1, leaseMs: 600, pollMs: 20, workerId: 'hung' });
+    const stalled = Object.create(models.registry) as Registry;
+    stalled.publish = async (...args) => {
+      await until('another runner to take the job over', 60_000, async () => (await t.call(a.key, 'GET', `/v1/jobs/${job.id}`)).json().attempts === 2);
+      return models.registry.publish(...args);
+    };
+    const first = new JobRunner(silent, executeWith(stalled), { slots: 1, leaseMs: 600, pollMs: 20, workerId: 'hung' });
     first.start();
     await runningWithProgress(job.id);
     hung = true;
-    const second = new JobRunner(models.queue, execute, { slots: 1, leaseMs: 600, pollMs: 20, workerId: 'healthy' });
+    const second = new JobRunner(models.queue, executeWith(models.registry), { slots: 1, leaseMs: 600, pollMs: 20, workerId: 'healthy' });
     second.start();
     try {
       await waitSucceeded(job.id);
