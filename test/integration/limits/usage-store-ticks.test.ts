@@ -85,3 +85,47 @@ test('increments being written still count: a request made during a flush cannot
     await store.close();
   }
 });
+
+test('tenants first used together come due spread over the stale window, not in a wave', async () => {
+  const TENANTS = 80;
+  const STALE_TICKS = 10;
+  const TICK_MS = 300;
+  const ids: string[] = [];
+  for (let i = 0; i < TENANTS; i++) ids.push((await t.createTenant(`wave-${i}`)).id);
+  const db = t.platform.db;
+  const calls: number[] = [];
+  const timed: typeof db = {
+    kind: db.kind,
+    withTenant: (tenantId, fn) => {
+      calls.push(performance.now());
+      return db.withTenant(tenantId, fn);
+    },
+    withSystem: (fn) => db.withSystem(fn),
+    ping: () => db.ping(),
+    maintain: () => db.maintain(),
+    close: async () => {},
+  };
+  const store = createPostgresQuotaStore({ db: timed, flushIntervalMs: TICK_MS, staleTicks: STALE_TICKS });
+  try {
+    // Each tenant's three counters, as a predict request makes them.
+    for (const id of ids) {
+      await store.add(id, 'predictions', DAY, 1, 1e9);
+      await store.add(id, 'predictions', 'month:2026-01', 1, 1e9);
+      store.count(id, 'requests', DAY, 1);
+    }
+    const setupEnded = performance.now();
+    await sleep((STALE_TICKS + 2) * TICK_MS);
+    assert.deepEqual(Object.keys(await stored()).filter((id) => ids.includes(id)).sort(), [...ids].sort(), 'every tenant written within the window');
+    // A tick's writes run back to back; ticks are TICK_MS apart.
+    const writes = calls.filter((at) => at > setupEnded);
+    const perTick: number[] = [];
+    for (const [i, at] of writes.entries()) {
+      if (i === 0 || at - writes[i - 1]! > TICK_MS / 2) perTick.push(0);
+      perTick[perTick.length - 1]!++;
+    }
+    // Spread evenly that is 8 a tick; a phase per counter in half the window put about 40 in one tick.
+    assert.ok(Math.max(...perTick) <= 24, `tenants written per tick: ${perTick.join(', ')}`);
+  } finally {
+    await store.close();
+  }
+});
