@@ -24,17 +24,23 @@ export function printResult(result: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
+/** The text after `--name` on the command line, if any. */
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
 /** `--name value` from the command line, or the fallback. */
 export function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? Number(process.argv[i + 1]) : fallback;
+  const value = argValue(name);
+  return value !== undefined ? Number(value) : fallback;
 }
 
 /** `--name 16,64` from the command line (positive integers), or the fallback. */
 export function argList(name: string, fallback: number[]): number[] {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0 || process.argv[i + 1] === undefined) return fallback;
-  const values = process.argv[i + 1]!.split(',').map(Number);
-  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v <= 0)) throw new Error(`--${name} takes positive integers separated by commas`);
+  const value = argValue(name);
+  if (value === undefined) return fallback;
+  const values = value.split(',').map(Number);
+  if (values.some((v) => !Number.isInteger(v) || v <= 0)) throw new Error(`--${name} takes positive integers separated by commas`);
   return values;
 }

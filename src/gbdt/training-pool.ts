@@ -7,7 +7,7 @@
  * round, so an aborted job stops within one round and the thread survives.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AppError } from '../errors.js';
 import type { TrainParams } from './params.js';
@@ -84,20 +84,19 @@ export function createTrainingPool(config: TrainingPoolConfig = {}): TrainingPoo
       if (options.validation !== undefined) task.validation = wire(options.validation);
       if (options.featureNames !== undefined) task.featureNames = options.featureNames;
       if (options.featureKinds !== undefined) task.featureKinds = options.featureKinds;
-      const transferList: (ArrayBuffer | import('node:worker_threads').MessagePort)[] = [...new Set(transfer)];
-      let channel: MessageChannel | null = null;
-      let progressEnded: Promise<void> = Promise.resolve();
+      const transferList: (ArrayBuffer | MessagePort)[] = [...new Set(transfer)];
+      let progress: { port: MessagePort; ended: Promise<void> } | undefined;
       if (options.onProgress !== undefined) {
-        channel = new MessageChannel();
-        const port = channel.port1;
+        const { port1: port, port2 } = new MessageChannel();
         const onProgress = options.onProgress;
         // The result comes back on another port, so it can overtake the last rounds; the worker's
         // end-of-progress marker says every round has been delivered.
-        progressEnded = new Promise((resolve) => {
+        const ended = new Promise<void>((resolve) => {
           port.on('message', (p: ProgressMessage) => (p === PROGRESS_END ? resolve() : onProgress(p)));
         });
-        task.progressPort = channel.port2;
-        transferList.push(channel.port2);
+        progress = { port, ended };
+        task.progressPort = port2;
+        transferList.push(port2);
       }
       const onAbort = (): void => {
         Atomics.store(cancelFlag, 0, 1);
@@ -118,9 +117,11 @@ export function createTrainingPool(config: TrainingPoolConfig = {}): TrainingPoo
       } finally {
         inFlight--;
         signal?.removeEventListener('abort', onAbort);
-        // A thread that died never sends the marker; its rounds so far get a short grace period.
-        if (channel !== null) await Promise.race([progressEnded, delay(1000, undefined, { ref: false })]);
-        channel?.port1.close();
+        if (progress !== undefined) {
+          // A thread that died never sends the marker; its rounds so far get a short grace period.
+          await Promise.race([progress.ended, delay(1000, undefined, { ref: false })]);
+          progress.port.close();
+        }
       }
     },
     async close() {

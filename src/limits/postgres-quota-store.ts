@@ -134,9 +134,8 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
     if (!s) {
       const list = slots.get(tenantId);
       // A tenant's counters are written together, so a new one joins its tenant's schedule. A new tenant starts at a
-      // random point of the whole window: tenants first used in the same tick then come due spread over all its ticks.
-      // (Each counter with a phase of its own in half the window made a tenant due at the earliest of its three, and
-      // 500 tenants arriving together wrote 60–70 of them in each of the next seconds.)
+      // random point of the whole window: tenants first used in the same tick then come due spread over all its ticks
+      // (a phase per counter made a tenant due at the earliest of its counters, and tenants came due in waves).
       const syncedAtTick = list?.[0]?.syncedAtTick ?? tick - Math.floor(Math.random() * staleTicks);
       s = { tenantId, counter, window, base: undefined, pending: 0, writing: 0, limit: undefined, usedAtTick: tick, syncedAtTick, loading: undefined };
       if (list) list.push(s);

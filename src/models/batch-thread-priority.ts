@@ -23,7 +23,7 @@ export const BATCH_THREAD_NICE = 19;
 lowerThisThreadsPriority(BATCH_THREAD_NICE);
 
 /** Linux schedules threads as tasks with their own nice value; elsewhere the thread keeps the process's priority. */
-export function lowerThisThreadsPriority(nice: number): void {
+function lowerThisThreadsPriority(nice: number): void {
   try {
     // `/proc/thread-self` → `<pid>/task/<tid>`; setpriority on a tid changes that thread only.
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
