@@ -242,3 +242,14 @@ function readArtifactStore(r: EnvReader, dataDir: string, redisUrl: string | und
   }
   return { kind, dir: resolve(r.string('TENANTML_ARTIFACT_DIR', join(dataDir, 'artifacts'))) };
 }
+
+/** The configuration, or undefined once why it is invalid has been written to stderr (the caller then exits with 2). */
+export function loadConfigOrReport(env: Env = process.env): Readonly<Config> | undefined {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return undefined;
+  }
+}

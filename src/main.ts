@@ -1,20 +1,12 @@
 /** Starts tenantml: config → platform → HTTP, and shuts down cleanly on SIGINT/SIGTERM. */
 import { mkdirSync } from 'node:fs';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrReport } from './config.js';
 import { buildApp } from './http/app.js';
 import { createPlatform } from './platform.js';
 
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrReport();
+  if (config === undefined) process.exit(2);
   if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true });
   const platform = await createPlatform(config, { processMetrics: true });
   const app = await buildApp(platform);

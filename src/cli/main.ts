@@ -9,7 +9,7 @@
  *
  * Configuration comes from the same environment variables as the server.
  */
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfigOrReport } from '../config.js';
 import { runExport } from './export-command.js';
 import { runMaintain } from './maintain-command.js';
 import { runMigrate } from './migrate-command.js';
@@ -39,16 +39,8 @@ async function main(argv: string[]): Promise<number> {
     await import('../main.js');
     return -1;
   }
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const config = loadConfigOrReport();
+  if (config === undefined) return 2;
   if (command === 'worker') return runWorker(config);
   if (command === 'migrate') return runMigrate(config);
   if (command === 'maintain') return runMaintain(config);
