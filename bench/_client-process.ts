@@ -1,13 +1,13 @@
 /**
- * A bench client in a process of its own, started under `nice -n <nice>`: every
- * thread of it runs at that priority, V8's garbage-collector and compiler
- * threads included. A client on a thread of the bench's own process could be
- * niced, but its garbage was collected by the process's shared helper threads at
- * normal priority, competing with the server for the machine's few cores as
- * clients on other machines would not. Parent and client speak over IPC in
- * messages `{ type, ... }`.
+ * A bench client in a process of its own, started under Linux's SCHED_IDLE
+ * policy (`chrt --idle 0`) or `nice -n <nice>`: every thread of it runs at that
+ * priority, V8's garbage-collector and compiler threads included. A client on a
+ * thread of the bench's own process could be niced, but its garbage was
+ * collected by the process's shared helper threads at normal priority,
+ * competing with the server for the machine's few cores as clients on other
+ * machines would not. Parent and client speak over IPC in messages `{ type, ... }`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export interface ClientMessage {
@@ -21,9 +21,28 @@ export interface ClientProcess {
   stop(): Promise<void>;
 }
 
-export function startClientProcess(script: URL, nice: number): ClientProcess {
+/**
+ * How a client process is scheduled. `idle`: only on CPU time nothing else wants; a woken task of normal policy
+ * preempts it at once. `nice`: a lower weight, but under Linux's EEVDF scheduler a running niced task may finish
+ * its time slice before a woken server thread gets the core.
+ */
+export type ClientPriority = { policy: 'idle' } | { policy: 'nice'; nice: number };
+
+/** The priority to run clients at: `wanted`, or `nice` at `fallbackNice` where `chrt` (util-linux) is missing. */
+export function availableClientPriority(wanted: ClientPriority['policy'], fallbackNice: number): ClientPriority {
+  if (wanted === 'idle' && spawnSync('chrt', ['--idle', '0', 'true']).status === 0) return { policy: 'idle' };
+  return { policy: 'nice', nice: fallbackNice };
+}
+
+export function describePriority(priority: ClientPriority): string {
+  return priority.policy === 'idle' ? 'SCHED_IDLE' : `nice ${priority.nice}`;
+}
+
+export function startClientProcess(script: URL, priority: ClientPriority): ClientProcess {
   const path = fileURLToPath(script);
-  const child: ChildProcess = spawn('nice', ['-n', String(nice), process.execPath, '--import', 'tsx', path], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const node = [process.execPath, '--import', 'tsx', path];
+  const [command, ...args] = priority.policy === 'idle' ? ['chrt', '--idle', '0', ...node] : ['nice', '-n', String(priority.nice), ...node];
+  const child: ChildProcess = spawn(command!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map<string, { resolve: (message: ClientMessage) => void; reject: (error: Error) => void }>();
   let failure: Error | undefined;
   const fail = (error: Error) => {

@@ -36,6 +36,13 @@ export function argNumber(name: string, fallback: number): number {
   return value !== undefined ? Number(value) : fallback;
 }
 
+/** `--name one-of-choices` from the command line, or the fallback. */
+export function argChoice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+  const value = argValue(name) ?? fallback;
+  if (!(choices as readonly string[]).includes(value)) throw new Error(`--${name} takes ${choices.join(' or ')}`);
+  return value as T;
+}
+
 /** `--name 16,64` from the command line (positive integers), or the fallback. */
 export function argList(name: string, fallback: number[]): number[] {
   const value = argValue(name);

@@ -19,15 +19,18 @@
  * (`_batch-client.ts`, `_flood-client.ts`), as they would be other machines:
  * their megabytes of CSV and thousand responses a second are not handled on
  * the event loop that sends B's requests and times them. Those two processes
- * run at nice --a-client-nice (default 10; 0 to compare), every thread of them
- * (`_client-process.ts`): on a machine of few cores that is shared with the
- * server, A's clients would otherwise take CPU time from the server that, from
- * other machines, they would not.
+ * run under Linux's SCHED_IDLE policy (--a-client-policy idle, the default) or
+ * at nice --a-client-nice (--a-client-policy nice; default 10), every thread
+ * of them (`_client-process.ts`): on a machine of few cores that is shared
+ * with the server, A's clients would otherwise take CPU time from the server
+ * that, from other machines, they would not. A niced client is not enough
+ * under the EEVDF scheduler: a scheduler trace found the serving thread
+ * waiting behind A's nice-10 flood client for 14.5% of its waits of over 1 ms.
  *
  * Options: --seconds (per phase, default 5), --a-rate (A's requests/s limit,
  * default 50), --b-rate (B's steady requests/s, default 40), --flood (multiple
- * of A's limit, default 20), --batch-rows (default 1,000,000), --a-client-nice
- * (default 10).
+ * of A's limit, default 20), --batch-rows (default 1,000,000), --a-client-policy
+ * (idle or nice; default idle, nice where `chrt` is missing), --a-client-nice (default 10).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,25 +40,20 @@ import { Pool } from 'undici';
 import { exportXgboostJson, train } from '../src/gbdt/index.js';
 import { startServerProcess } from '../test/support/server-process.js';
 import type { BatchResult, BatchTask } from './_batch-client.js';
-import { type ClientProcess, startClientProcess } from './_client-process.js';
+import { availableClientPriority, type ClientProcess, describePriority, startClientProcess } from './_client-process.js';
 import type { FloodResult, FloodTask } from './_flood-client.js';
-import { argNumber, median, percentile, printResult, progress, round } from './_harness.js';
+import { argChoice, argNumber, median, percentile, printResult, progress, round } from './_harness.js';
 import { openLoop, statusOf } from './_open-loop.js';
 
 const ADMIN_KEY = 'tmladm_bench-operator-key-0123456789';
-const routeArg = process.argv.indexOf('--route');
-const mode = routeArg >= 0 ? process.argv[routeArg + 1] : 'predict';
-if (mode !== 'predict' && mode !== 'datasets') {
-  progress('--route must be predict or datasets');
-  process.exit(2);
-}
+const mode = argChoice('route', ['predict', 'datasets'], 'predict');
 const seconds = argNumber('seconds', 5);
 const rounds = argNumber('rounds', 6);
 const aRate = argNumber('a-rate', 50);
 const bRate = argNumber('b-rate', 40);
 const floodMultiple = argNumber('flood', 20);
 const batchRows = argNumber('batch-rows', 1_000_000);
-const aClientNice = argNumber('a-client-nice', 10);
+const aClientPriority = availableClientPriority(argChoice('a-client-policy', ['idle', 'nice'], 'idle'), argNumber('a-client-nice', 10));
 const FEATURES = ['price', 'promo', 'weekday'];
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tenantml-bench-noisy-'));
@@ -144,8 +142,8 @@ function latencySummary(latencies: number[]) {
 
 // B's requests go through keep-alive connections, as A's flood does (`statusOf`).
 const bClient = new Pool(base, { connections: 8 });
-const batchProcess = mode === 'predict' ? startClientProcess(new URL('./_batch-client.ts', import.meta.url), aClientNice) : undefined;
-const floodProcess = startClientProcess(new URL('./_flood-client.ts', import.meta.url), aClientNice);
+const batchProcess = mode === 'predict' ? startClientProcess(new URL('./_batch-client.ts', import.meta.url), aClientPriority) : undefined;
+const floodProcess = startClientProcess(new URL('./_flood-client.ts', import.meta.url), aClientPriority);
 try {
   const aKey = await createTenant('tenant-a', { requestsPerSecond: aRate, burst: aRate, dailyPredictions: 50_000_000, monthlyPredictions: 500_000_000 });
   const bKey = await createTenant('tenant-b', { requestsPerSecond: 10 * bRate, burst: 10 * bRate });
@@ -226,7 +224,7 @@ try {
     benchmark: 'noisy-neighbor',
     route: mode === 'predict' ? 'POST /v1/models/:name/predict' : 'GET /v1/datasets',
     secondsPerPhase: seconds,
-    aClientProcessesNice: aClientNice,
+    aClientProcesses: describePriority(aClientPriority),
     rounds,
     b: {
       ratePerSecond: bRate,
