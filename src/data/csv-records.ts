@@ -23,9 +23,10 @@ export interface LinedRecord {
  * The records of CSV text arriving in pieces; empty lines are skipped. A
  * malformed body is a validation error naming the line. Records are not
  * checked against each other's length: the caller knows the header.
+ * `linesBefore`: the text starts a line after that many lines of the body.
  */
-export async function* csvRecords(texts: AsyncIterator<string>): AsyncIterable<LinedRecord[]> {
-  const lines = new LineCutter();
+export async function* csvRecords(texts: AsyncIterator<string>, linesBefore = 0): AsyncIterable<LinedRecord[]> {
+  const lines = new LineCutter(linesBefore);
   for (;;) {
     const next = await texts.next();
     if (next.done) break;

@@ -7,7 +7,12 @@
 export class LineCutter {
   private pending: string[] = [];
   /** Line breaks read so far: the number of the last line handed out. */
-  lines = 0;
+  lines: number;
+
+  /** `linesBefore`: lines of the text that came before the first piece (they count in the numbers handed out). */
+  constructor(linesBefore = 0) {
+    this.lines = linesBefore;
+  }
 
   /** Hands `onLine` each line that `piece` completes (without its `\n`), with its 1-based number, in order. */
   cut(piece: string, onLine: (text: string, line: number) => void): void {

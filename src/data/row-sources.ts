@@ -27,14 +27,17 @@ export interface RowSource {
   bytesRead(): number;
 }
 
-/** Decodes a byte stream as strict UTF-8, enforcing `maxBytes`. */
+export function uploadTooLarge(maxBytes: number) {
+  return errors.payloadTooLarge(`upload exceeds the limit of ${maxBytes} bytes; split it into several appends`);
+}
+
+/** Decodes a byte stream as strict UTF-8, enforcing `maxBytes`; a byte-order mark is dropped only at the body's start. */
 async function* utf8Chunks(body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number, counter: { bytes: number }) {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: counter.bytes > 0 });
   for await (const chunk of body) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     counter.bytes += bytes.length;
-    if (counter.bytes > maxBytes)
-      throw errors.payloadTooLarge(`upload exceeds the limit of ${maxBytes} bytes; split it into several appends`);
+    if (counter.bytes > maxBytes) throw uploadTooLarge(maxBytes);
     try {
       yield decoder.decode(bytes, { stream: true });
     } catch {
@@ -49,12 +52,22 @@ async function* utf8Chunks(body: AsyncIterable<Buffer | Uint8Array | string>, ma
   }
 }
 
+/** Where a CSV body's rest starts when its beginning was read elsewhere (see `models/csv-numeric-rows.ts`). */
+export interface CsvContinuation {
+  /** The header already read (checked by `csvHeader`); undefined if the rest starts before it. */
+  header: string[] | undefined;
+  /** Lines of the body before the rest. */
+  linesBefore: number;
+  /** Bytes of the body before the rest (they count against the size limit). */
+  bytesBefore: number;
+}
+
 /** CSV with a header line. Quoted fields may span lines; line numbers follow the file. */
-export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number): RowSource {
-  const counter = { bytes: 0 };
+export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, maxBytes: number, from?: CsvContinuation): RowSource {
+  const counter = { bytes: from?.bytesBefore ?? 0 };
   async function* rows(): AsyncIterable<RawRow[]> {
-    let header: string[] | undefined;
-    for await (const records of csvRecords(utf8Chunks(body, maxBytes, counter)[Symbol.asyncIterator]())) {
+    let header = from?.header;
+    for await (const records of csvRecords(utf8Chunks(body, maxBytes, counter)[Symbol.asyncIterator](), from?.linesBefore)) {
       const batch: RawRow[] = [];
       for (const { record, line } of records) {
         if (!header) {
@@ -79,7 +92,8 @@ export function csvSource(body: AsyncIterable<Buffer | Uint8Array | string>, max
   return { unit: 'line', textual: true, rows: rows(), bytesRead: () => counter.bytes };
 }
 
-function csvHeader(record: string[]): string[] {
+/** A CSV header's column names, trimmed; an empty or repeated name is a validation error. */
+export function csvHeader(record: string[]): string[] {
   const header = record.map((h) => h.trim());
   const seen = new Set<string>();
   for (const h of header) {

@@ -7,14 +7,14 @@
  * slice comes back as JSON text, transferred. Several sessions share a thread:
  * parsing yields every few rows, so a cancel or another session's slice gets in.
  */
-import { formatRowSource } from '../data/row-sources.js';
 import { AppError, errors } from '../errors.js';
 import { predictorFromCompiled, type Predictor } from '../gbdt/index.js';
 import { compilePayload, type ModelLoadResult, mismatch, runModelLoadTask } from '../serving/model-load-task.js';
 import { sha256Hex } from './artifact-publish.js';
 import { type BatchJob, type BatchModelSource, type BatchSessionSummary, type FromBatchThread, type ToBatchThread, toWire } from './batch-protocol.js';
 import { predictionsText } from './prediction-json.js';
-import { encodeRowSource, type RowMatrix } from './row-matrix.js';
+import type { RowMatrix } from './row-matrix.js';
+import { encodeStreamedRows } from './streamed-rows.js';
 
 /** The end of a MessagePort a session talks through. */
 export interface BatchPort {
@@ -84,7 +84,7 @@ export function runBatchSession(job: BatchJob, port: BatchPort): Promise<BatchSe
 
     void (async () => {
       try {
-        const encoded = await encodeRowSource(job.features, formatRowSource(job.format, inbox, job.maxBytes), job.prefix);
+        const encoded = await encodeStreamedRows(job.features, job.format, inbox, job.maxBytes, job.prefix);
         if (finished) return;
         matrix = encoded;
         rowsEncoded = encoded.rows;

@@ -8,7 +8,7 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { DatasetService } from '../data/dataset-service.js';
-import { formatRowSource, type StreamedFormat } from '../data/row-sources.js';
+import type { StreamedFormat } from '../data/row-sources.js';
 import { errors } from '../errors.js';
 import type { FairScheduler } from '../limits/fair-scheduler.js';
 import { runPrediction, runPredictionNow } from '../limits/run-prediction.js';
@@ -23,13 +23,13 @@ import {
   encodeInstancesAsync,
   encodeRowObjects,
   encodeRowObjectsAsync,
-  encodeRowSource,
   type RowMatrix,
   smallChunks,
   YIELD_EVERY_ROWS,
 } from './row-matrix.js';
 import type { ModelSource } from './model-spec.js';
 import type { ServingTarget } from './serving-target.js';
+import { encodeStreamedRows } from './streamed-rows.js';
 import { labelOf } from './tabular-sets.js';
 
 /** Thrown inside `predictNow` when the model left the cache between the check and the use. */
@@ -147,8 +147,7 @@ export class PredictionService {
     const target = await this.loader.target(tenant.tenantId, name);
     const model = servedBy(name, target);
     if (this.batches) return { json: await this.predictOnBatchThread(this.batches, tenant, target, rows, signal), model };
-    const source = formatRowSource(rows.format, smallChunks(rows.body), rows.maxBytes);
-    const x = await encodeRowSource(target.spec.features, source, target.prefix);
+    const x = await encodeStreamedRows(target.spec.features, rows.format, smallChunks(rows.body), rows.maxBytes, target.prefix);
     signal?.throwIfAborted();
     return { json: predictionsJson(await this.run(tenant, target, x, signal), model), model };
   }

@@ -24,7 +24,7 @@ export interface RowMatrix {
 }
 
 /** Appends encoded rows to a growing matrix. */
-class MatrixBuilder {
+export class MatrixBuilder {
   private data: Float32Array;
   rows = 0;
   readonly width: number;
@@ -156,8 +156,20 @@ export function encodeInstances(specs: readonly FeatureSpec[], instances: readon
  * 1/0 for numeric features, numbers are parsed. Errors name the body line.
  */
 export async function encodeRowSource(specs: readonly FeatureSpec[], source: RowSource, prefix: readonly number[]): Promise<RowMatrix> {
-  const encoders = specs.map((spec) => (source.textual ? textEncoderFor(spec) : encoderFor(spec)));
   const out = new MatrixBuilder(prefix, specs.length, 4096);
+  await appendRowSource(out, specs, source);
+  return finishedMatrix(out);
+}
+
+/** The rows built, refusing a body without any. */
+export function finishedMatrix(out: MatrixBuilder): RowMatrix {
+  if (out.rows === 0) throw errors.validation('body: no rows to predict');
+  return out.done();
+}
+
+/** `encodeRowSource`'s work, appending to rows already built. */
+export async function appendRowSource(out: MatrixBuilder, specs: readonly FeatureSpec[], source: RowSource): Promise<void> {
+  const encoders = specs.map((spec) => (source.textual ? textEncoderFor(spec) : encoderFor(spec)));
   let sinceYield = 0;
   for await (const rows of source.rows) {
     for (const { line, record } of rows) encodeNamedRow(out, encoders, specs, record, lineField, line);
@@ -167,8 +179,6 @@ export async function encodeRowSource(specs: readonly FeatureSpec[], source: Row
       await yieldToLoop();
     }
   }
-  if (out.rows === 0) throw errors.validation('body: no rows to predict');
-  return out.done();
 }
 
 /** Cuts a body stream into small chunks with a yield between them, so parsing one network read never holds the loop long. */

@@ -9,13 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatRowSource, type StreamedFormat } from '../../../src/data/row-sources.js';
+import type { StreamedFormat } from '../../../src/data/row-sources.js';
 import { AppError } from '../../../src/errors.js';
 import { compileForest, predictorFromCompiled, serializeModel } from '../../../src/gbdt/index.js';
 import { sha256Hex } from '../../../src/models/artifact-publish.js';
 import { type BatchPredictionPool, type BatchSession, createBatchPredictionPool } from '../../../src/models/batch-prediction-pool.js';
 import { predictionsJson } from '../../../src/models/prediction-json.js';
-import { encodeRowSource, smallChunks } from '../../../src/models/row-matrix.js';
+import { smallChunks } from '../../../src/models/row-matrix.js';
+import { encodeStreamedRows } from '../../../src/models/streamed-rows.js';
 import type { ServingTarget } from '../../../src/models/serving-target.js';
 import { type ArtifactStore, createArtifactStore } from '../../../src/storage/artifact-store.js';
 import { FEATURES, tinyModel } from '../../support/serving-models.js';
@@ -61,7 +62,7 @@ async function* chunked(text: string, size = 64 * 1024): AsyncIterable<Buffer> {
 
 /** The answer on the event loop, as without a batch pool. */
 async function onLoop(format: StreamedFormat, body: string, maxBytes = MAX_BYTES): Promise<string> {
-  const x = await encodeRowSource(targetFor('').spec.features, formatRowSource(format, smallChunks(chunked(body)), maxBytes), []);
+  const x = await encodeStreamedRows(targetFor('').spec.features, format, smallChunks(chunked(body)), maxBytes, []);
   let text = '';
   for await (const piece of predictionsJson(predictor.predictBatch(x.data), { name: 'm' })) text += piece;
   return text;
