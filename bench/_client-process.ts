@@ -34,6 +34,7 @@ export function availableClientPriority(wanted: ClientPriority['policy'], fallba
   return { policy: 'nice', nice: fallbackNice };
 }
 
+/** The priority as the bench's JSON reports it. */
 export function describePriority(priority: ClientPriority): string {
   return priority.policy === 'idle' ? 'SCHED_IDLE' : `nice ${priority.nice}`;
 }

@@ -27,6 +27,7 @@ export interface RowSource {
   bytesRead(): number;
 }
 
+/** The 413 of a body past `maxBytes`, in the words every reader uses. */
 export function uploadTooLarge(maxBytes: number) {
   return errors.payloadTooLarge(`upload exceeds the limit of ${maxBytes} bytes; split it into several appends`);
 }
@@ -52,7 +53,7 @@ async function* utf8Chunks(body: AsyncIterable<Buffer | Uint8Array | string>, ma
   }
 }
 
-/** Where a CSV body's rest starts when its beginning was read elsewhere (see `models/csv-numeric-rows.ts`). */
+/** Where a CSV body's rest starts when its beginning was read elsewhere (see `models/streamed-rows.ts`). */
 export interface CsvContinuation {
   /** The header already read (checked by `csvHeader`); undefined if the rest starts before it. */
   header: string[] | undefined;
