@@ -24,18 +24,8 @@ export interface DocumentRecord {
   updatedAt: string;
 }
 
-/** What a write stores for a document. */
-export interface DocumentWrite {
-  id: string;
-  title: string | null;
-  format: DocumentFormat;
-  contentType: string | null;
-  filename: string | null;
-  metadata: Record<string, unknown>;
-  contentHash: string;
-  sizeBytes: number;
-  pageCount: number;
-}
+/** What a write stores for a document: the record but what the database counts and stamps. */
+export type DocumentWrite = Omit<DocumentRecord, 'chunkCount' | 'createdAt' | 'updatedAt'>;
 
 /** One chunk to store, with its embedding. */
 export interface ChunkWrite {
