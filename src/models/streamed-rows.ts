@@ -100,7 +100,8 @@ async function encodeNumericCsv(specs: readonly FeatureSpec[], body: Body, maxBy
       lines++;
       start = end + 1;
     }
-    if (start < chunk.length) partial = partial === undefined ? chunk.slice(start) : concat(partial, chunk);
+    // Copied: a Buffer's `slice` is a view, and the chunk's memory is not ours to keep.
+    if (start < chunk.length) partial = partial === undefined ? new Uint8Array(chunk.subarray(start)) : concat(partial, chunk);
     if (sinceYield >= YIELD_EVERY_ROWS) {
       sinceYield = 0;
       await yieldToLoop();
