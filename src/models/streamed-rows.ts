@@ -49,12 +49,16 @@ async function encodeNumericCsv(specs: readonly FeatureSpec[], body: Body, maxBy
   let sinceYield = 0;
   let partial: Uint8Array | undefined;
 
-  /** Takes one line (without its `\n`); false if it is not plain. */
+  /** Takes one line (without its `\n`) and counts it; false, leaving it uncounted, if it is not plain. */
   const take = (buf: Uint8Array, start: number, end: number): boolean => {
-    if (start === end) return true; // empty lines are skipped
+    if (start < end && !takeText(buf, start, end)) return false; // empty lines are skipped
+    lines++;
+    return true;
+  };
+  const takeText = (buf: Uint8Array, start: number, end: number): boolean => {
     if (header === undefined) {
       for (let i = start; i < end; i++) if (!isPlainHeaderByte(buf[i]!)) return false;
-      header = csvHeader(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1').split(','));
+      header = csvHeader(asciiText(buf, start, end).split(','));
       slots = new Int32Array(header.length).fill(-1);
       header.forEach((name, column) => {
         slots[column] = specs.findIndex((spec) => spec.name === name);
@@ -69,11 +73,12 @@ async function encodeNumericCsv(specs: readonly FeatureSpec[], body: Body, maxBy
   };
 
   /** The rest of the body, from `rest` on, through the general readers. */
-  const handOver = async (rest: Uint8Array, remaining: boolean): Promise<RowMatrix> => {
+  const handOver = async (rest: Uint8Array): Promise<RowMatrix> => {
     async function* restOfBody(): Body {
       if (rest.length > 0) yield rest;
-      // Read by hand and never `return()`ed: ending a request stream early would reset the connection before an error is sent.
-      for (let next = remaining ? await chunks.next() : undefined; next !== undefined && !next.done; next = await chunks.next()) yield next.value;
+      // Read by hand and never `return()`ed: ending a request stream early would reset the connection before an error is
+      // sent. A body already read to its end just answers done again.
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
     }
     const from = { header, linesBefore: lines, bytesBefore: bytes - rest.length };
     await appendRowSource(out, specs, csvSource(restOfBody(), maxBytes, from));
@@ -90,14 +95,12 @@ async function encodeNumericCsv(specs: readonly FeatureSpec[], body: Body, maxBy
       // The line this chunk ends: joined once, only its own bytes.
       const line = concat(partial, chunk.subarray(0, end));
       partial = undefined;
-      if (!take(line, 0, line.length)) return handOver(concat(line, chunk.subarray(end)), true);
-      lines++;
+      if (!take(line, 0, line.length)) return handOver(concat(line, chunk.subarray(end)));
       start = end + 1;
       end = chunk.indexOf(NEWLINE, start);
     }
     for (; end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-      if (!take(chunk, start, end)) return handOver(chunk.subarray(start), true);
-      lines++;
+      if (!take(chunk, start, end)) return handOver(chunk.subarray(start));
       start = end + 1;
     }
     // Copied: a Buffer's `slice` is a view, and the chunk's memory is not ours to keep.
@@ -107,9 +110,9 @@ async function encodeNumericCsv(specs: readonly FeatureSpec[], body: Body, maxBy
       await yieldToLoop();
     }
   }
-  if (partial !== undefined && !take(partial, 0, partial.length)) return handOver(partial, false);
+  if (partial !== undefined && !take(partial, 0, partial.length)) return handOver(partial);
   // No header at all: the general reader has the words for that.
-  if (header === undefined) return handOver(new Uint8Array(0), false);
+  if (header === undefined) return handOver(new Uint8Array(0));
   return finishedMatrix(out);
 }
 
@@ -192,9 +195,14 @@ function plainNumber(buf: Uint8Array, start: number, end: number): number {
     value = power >= 0 ? mantissa * EXACT_POWERS_OF_TEN[power]! : mantissa / EXACT_POWERS_OF_TEN[-power]!;
     if (negative) value = -value;
   } else {
-    value = Number(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1'));
+    value = Number(asciiText(buf, start, end));
   }
   return Number.isFinite(value) ? value : NOT_PLAIN;
+}
+
+/** Bytes already checked to be ASCII, as text. */
+function asciiText(buf: Uint8Array, start: number, end: number): string {
+  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
