@@ -9,6 +9,7 @@
  * tail latency. Lowered, it takes the CPU the serving thread leaves idle — the
  * batch lane's "yield to real-time work", applied by the kernel.
  */
+import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
@@ -22,13 +23,24 @@ export const BATCH_THREAD_NICE = 19;
 
 lowerThisThreadsPriority(BATCH_THREAD_NICE);
 
-/** Linux schedules threads as tasks with their own nice value; elsewhere the thread keeps the process's priority. */
+/**
+ * Linux schedules threads as tasks of their own. The thread gets the nice value, then the SCHED_IDLE policy where
+ * util-linux's `chrt` can set it (Node has no call for `sched_setscheduler`). Under SCHED_IDLE a woken thread of
+ * normal policy preempts the batch at once, and the kernel counts a core running only idle-policy work as free when
+ * it places a woken thread; a nice-19 thread may first finish its time slice. Elsewhere the thread keeps the process's
+ * priority.
+ */
 function lowerThisThreadsPriority(nice: number): void {
+  let tid: number;
   try {
     // `/proc/thread-self` → `<pid>/task/<tid>`; setpriority on a tid changes that thread only.
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!(Number.isInteger(tid) && tid > 0)) return;
+    setPriority(tid, nice);
   } catch {
     // No procfs or no permission: run at normal priority.
+    return;
   }
+  // Where `chrt` is missing or refused, the nice value stays.
+  spawnSync('chrt', ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: 5_000 });
 }

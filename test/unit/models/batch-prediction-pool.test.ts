@@ -1,10 +1,12 @@
 /**
  * Streamed batches on a batch-prediction thread against the same batch on the
  * event loop: the same answer text byte for byte, the same error for the same
- * bad input, and a cancelled batch stops the thread's work.
+ * bad input, and a cancelled batch stops the thread's work. On Linux the
+ * threads run below the event loop.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -252,5 +254,35 @@ describe('cancellation', () => {
     const answers = await Promise.all([onThread('csv', body), onThread('csv', body, { sliceRows: 5000 }), onThread('csv', body, { sliceRows: 333 })]);
     for (const answer of answers) assert.equal(answer, expected);
     await untilIdle();
+  });
+});
+
+describe('scheduling', () => {
+  /** Nice value and scheduling policy of each thread of this process, from `/proc/self/task/<tid>/stat`. */
+  function threadPriorities(): { tid: number; nice: number; policy: number }[] {
+    return readdirSync('/proc/self/task').flatMap((tid) => {
+      try {
+        // After the command name in parentheses, fields start at the 3rd: nice is the 19th, policy the 41st.
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return [{ tid: Number(tid), nice: Number(fields[19 - 3]), policy: Number(fields[41 - 3]) }];
+      } catch {
+        return []; // a thread that ended while listed
+      }
+    });
+  }
+  // Not imported: importing `batch-thread-priority.ts` lowers the importing thread, here the test's event loop.
+  const BATCH_THREAD_NICE = 19;
+  const SCHED_OTHER = 0;
+  const SCHED_IDLE = 5;
+
+  test('a batch thread runs below the event loop: SCHED_IDLE where chrt can set it, nice 19 in any case', { skip: process.platform !== 'linux' && 'threads are lowered on Linux only' }, async () => {
+    await onThread('csv', 'x0,x1,x2\n1,2,3\n'); // the pool's thread is up
+    const chrtWorks = spawnSync('chrt', ['--idle', '0', 'true']).status === 0;
+    const lowered = threadPriorities().filter((t) => t.nice === BATCH_THREAD_NICE);
+    assert.equal(lowered.length, 1, 'one thread (the pool has one) at the batch nice value');
+    assert.equal(lowered[0]!.policy, chrtWorks ? SCHED_IDLE : SCHED_OTHER);
+    const eventLoop = threadPriorities().find((t) => t.tid === process.pid);
+    assert.deepEqual(eventLoop && { nice: eventLoop.nice, policy: eventLoop.policy }, { nice: 0, policy: SCHED_OTHER }, 'the event loop keeps its priority');
   });
 });
