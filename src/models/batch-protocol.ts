@@ -32,6 +32,8 @@ export type ToBatchThread =
   | { type: 'end' }
   /** `model` comes with the first slice: the thread builds the predictor (or finds it built) only when rows are predicted. */
   | { type: 'predict'; id: number; start: number; end: number; model?: BatchModelSource }
+  /** Send the text of a predicted slice (once; the thread then drops it). */
+  | { type: 'take'; id: number }
   /** The client went away: stop parsing, drop everything. */
   | { type: 'cancel' }
   /** The answer is complete: drop everything. */
@@ -44,8 +46,11 @@ export type FromBatchThread =
   | { type: 'encoded'; rows: number }
   /** Reading the body failed (the first bad line, the size limit, ...). */
   | { type: 'failed'; error: WireError }
+  /** The rows of slice `id` are predicted; the thread holds their text until it is taken. */
+  | { type: 'predicted'; id: number }
   /** The JSON text of the predictions of rows [start, end), comma-led unless start is 0. */
   | { type: 'slice'; id: number; text: Uint8Array }
+  /** Predicting slice `id`, or taking its text, failed. */
   | { type: 'slice-failed'; id: number; error: WireError };
 
 /** What the thread's work came to, when it ends. */

@@ -4,7 +4,8 @@
  * event loop, so every error names the same line in the same words), encoded
  * into the float32 matrix, and predicted slice by slice when the event loop
  * says a slice may run (the fair scheduler stays on the event loop). Each
- * slice comes back as JSON text, transferred. Several sessions share a thread:
+ * slice's JSON text stays here until the event loop takes it, transferred, as
+ * the answer is written. Several sessions share a thread:
  * parsing yields every few rows, so a cancel or another session's slice gets in.
  */
 import { AppError, errors } from '../errors.js';
@@ -32,6 +33,8 @@ export function runBatchSession(job: BatchJob, port: BatchPort): Promise<BatchSe
   return new Promise((resolve) => {
     const text = new TextEncoder();
     let matrix: RowMatrix | undefined;
+    /** Predicted slices' text by slice id, until taken. */
+    const answers = new Map<number, Uint8Array>();
     let rowsEncoded = 0;
     let slicesPredicted = 0;
     let finished = false;
@@ -41,6 +44,7 @@ export function runBatchSession(job: BatchJob, port: BatchPort): Promise<BatchSe
       if (finished) return;
       finished = true;
       matrix = undefined;
+      answers.clear();
       inbox.fail(errors.validation('the batch was cancelled'));
       port.close();
       resolve({ rowsEncoded, slicesPredicted, cancelled });
@@ -67,12 +71,21 @@ export function runBatchSession(job: BatchJob, port: BatchPort): Promise<BatchSe
           break;
         case 'predict':
           try {
-            const slice = predictSlice(message.start, message.end, message.model);
-            port.postMessage({ type: 'slice', id: message.id, text: slice }, [slice.buffer as ArrayBuffer]);
+            answers.set(message.id, predictSlice(message.start, message.end, message.model));
+            port.postMessage({ type: 'predicted', id: message.id });
           } catch (error) {
             port.postMessage({ type: 'slice-failed', id: message.id, error: toWire(error) });
           }
           break;
+        case 'take': {
+          const text = answers.get(message.id);
+          answers.delete(message.id);
+          if (text === undefined) {
+            const error = new AppError('internal', `slice ${message.id} was taken before it was predicted, or twice`);
+            port.postMessage({ type: 'slice-failed', id: message.id, error: toWire(error) });
+          } else port.postMessage({ type: 'slice', id: message.id, text }, [text.buffer as ArrayBuffer]);
+          break;
+        }
         case 'cancel':
           finish(true);
           break;

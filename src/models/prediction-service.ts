@@ -6,7 +6,6 @@
  * model is loaded and pinned before its rows queue, so a cold load never holds
  * a compute slot.
  */
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { DatasetService } from '../data/dataset-service.js';
 import type { StreamedFormat } from '../data/row-sources.js';
 import { errors } from '../errors.js';
@@ -16,7 +15,7 @@ import type { LimitedTenant, TenantQuotas } from '../limits/tenant-quotas.js';
 import { parseDateMs } from './feature-encoding.js';
 import { groupSeries, keyCodesOf, recursiveForecast, seriesKeyText } from './forecast-features.js';
 import type { ModelLoader } from './model-loader.js';
-import type { BatchPredictionPool } from './batch-prediction-pool.js';
+import type { BatchPredictionPool, BatchSession, PredictedSlice } from './batch-prediction-pool.js';
 import { PREDICTIONS_HEAD, predictionsJson, predictionsTail } from './prediction-json.js';
 import {
   encodeInstances,
@@ -152,7 +151,11 @@ export class PredictionService {
     return { json: predictionsJson(await this.run(tenant, target, x, signal), model), model };
   }
 
-  /** The streamed batch on a pool thread; resolves with the answer's pieces once every slice is predicted. */
+  /**
+   * The streamed batch on a pool thread; resolves with the answer's pieces once every slice is predicted. The
+   * thread holds the slices' text until the answer is read; reading it to the end, or aborting `signal`, ends
+   * the session.
+   */
   private async predictOnBatchThread(
     pool: BatchPredictionPool,
     tenant: LimitedTenant,
@@ -165,10 +168,11 @@ export class PredictionService {
       const count = await session.encode(rows.body);
       signal?.throwIfAborted();
       const slice = async (start: number, end: number) => [await session.predict(start, end)];
-      const parts = this.limits ? await runPrediction(this.limits, { tenant, rows: count, ...(signal ? { signal } : {}) }, slice) : await slice(0, count);
-      return paced([PREDICTIONS_HEAD, ...parts, predictionsTail(servedBy(target.name, target))]);
-    } finally {
+      const slices = this.limits ? await runPrediction(this.limits, { tenant, rows: count, ...(signal ? { signal } : {}) }, slice) : await slice(0, count);
+      return answerFromThread(session, slices, predictionsTail(servedBy(target.name, target)));
+    } catch (error) {
       session.close();
+      throw error;
     }
   }
 
@@ -239,16 +243,16 @@ export class PredictionService {
 }
 
 /**
- * The answer's pieces one per event-loop turn: handing a million predictions' text
- * (~18 MB) to the socket at once is hundreds of milliseconds of writes in one turn.
- * Each piece is dropped once sent.
+ * The answer's pieces, each slice's text taken from the thread as the one before it has been handed on: every
+ * piece arrives in a turn of the event loop of its own, and is garbage soon after. Ends the session.
  */
-async function* paced(pieces: Array<string | Uint8Array>): AsyncIterable<string | Uint8Array> {
-  for (let i = 0; i < pieces.length; i++) {
-    const piece = pieces[i]!;
-    pieces[i] = '';
-    yield piece;
-    if (i + 1 < pieces.length) await yieldToLoop();
+async function* answerFromThread(session: BatchSession, slices: PredictedSlice[], tail: string): AsyncIterable<string | Uint8Array> {
+  try {
+    yield PREDICTIONS_HEAD;
+    for (const slice of slices) yield await session.take(slice);
+    yield tail;
+  } finally {
+    session.close();
   }
 }
 
