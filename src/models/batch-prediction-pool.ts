@@ -46,7 +46,7 @@ export interface BatchSession {
    * The JSON text of a predicted slice (once), comma-led unless the slice starts at row 0. Taken one by one as the
    * answer is written, each slice's memory lives on the event loop only briefly: a million rows' ~18 MB of text,
    * held there until the last slice was predicted, outlived the young generation and set off major collections
-   * that paused the event loop for 5–16 ms.
+   * of the event loop's heap (see `models/README.md`).
    */
   take(slice: PredictedSlice): Promise<Uint8Array>;
   /** Ends the session (idempotent); the thread drops the rows. */

@@ -4,7 +4,7 @@
  * retries few, so an unreachable endpoint turns into a quick 503.
  *
  * The AWS SDK is loaded with the first request, not with the server: it is
- * ~4 MB of the event loop's heap, which every major garbage collection of a
+ * ~3 MB of the event loop's heap, which every major garbage collection of a
  * server on the folder or Redis store would otherwise mark.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
