@@ -3,8 +3,8 @@
  * with its own 100-tree model in the artifact store, Zipf-distributed traffic
  * (s = 1.1) of single-row predictions, a cache budget holding ~10% of the
  * models. The ceiling is a bare Fastify hello-world route on the same machine,
- * measured with the same load generator (a child process, keep-alive undici
- * Pool) in the same run.
+ * in a process of its own (`_hello-world-server.ts`), measured with the same
+ * load generator (a child process, keep-alive undici Pool) in the same run.
  *
  * Phases: hello-world (closed loop) → hot (closed loop over tenants whose
  * models are resident) → Zipf (closed loop: maximum rate, hit rate, cold-load
@@ -22,7 +22,7 @@
  * connections can report a rate that only holds with a deep queue); the lower
  * of the two is the maximum, and the last phase offers 80% of it.
  *
- *   [DATABASE_URL=postgres://…] npm run bench -- serving [--tenants 500] [--trees 100] [--seconds 8] [--connections 16] [--throughput-connections 16,64] [--load-threads 2] [--warmup-seconds 1]
+ *   [DATABASE_URL=postgres://…] npm run bench -- serving [--tenants 500] [--trees 100] [--seconds 8] [--connections 16] [--throughput-connections 16,64] [--load-threads 2] [--warmup-seconds 1] [--hello-world own-process|in-process]
  */
 import { spawn } from 'node:child_process';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -38,7 +38,7 @@ import { buildApp } from '../src/http/app.js';
 import { createPlatform } from '../src/platform.js';
 import type { ModelCacheEvent } from '../src/serving/model-cache-stats.js';
 import type { LoadResult, LoadSpec, LoadTarget } from './_load-generator.js';
-import { argList, argNumber, percentile, printResult, progress, round } from './_harness.js';
+import { argChoice, argList, argNumber, percentile, printResult, progress, round } from './_harness.js';
 
 const TENANTS = argNumber('tenants', 500);
 const TREES = argNumber('trees', 100);
@@ -54,6 +54,10 @@ const SUSTAINABLE_P99_MS = 100;
 const ZIPF_S = 1.1;
 const FEATURES = 8;
 const GENERATOR = fileURLToPath(new URL('./_load-generator.ts', import.meta.url));
+const HELLO_SERVER = fileURLToPath(new URL('./_hello-world-server.ts', import.meta.url));
+// Where the hello-world ceiling runs: in a process of its own (a bare server), or in the bench's process beside the
+// platform (how it ran before; kept to compare the two).
+const HELLO_WORLD = argChoice('hello-world', ['own-process', 'in-process'] as const, 'own-process');
 
 function trainModel(seed: number): GbdtModel {
   const rows = 2000;
@@ -70,6 +74,29 @@ function trainModel(seed: number): GbdtModel {
   }
   const featureNames = Array.from({ length: FEATURES }, (_, i) => `f${i}`);
   return train({ features: x, labels: y, numFeatures: FEATURES }, { numBoostRound: TREES, maxDepth: 6, eta: 0.1, seed }, { featureNames }).model;
+}
+
+/** The hello-world server the ceiling is measured on. */
+async function startHelloWorld(where: typeof HELLO_WORLD): Promise<{ origin: string; close(): Promise<void> }> {
+  if (where === 'in-process') {
+    const app = Fastify({ logger: false });
+    app.get('/hello', async () => ({ hello: 'world' }));
+    app.post('/hello', async () => ({ hello: 'world' }));
+    return { origin: await app.listen({ port: 0, host: '127.0.0.1' }), close: () => app.close() };
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', HELLO_SERVER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const origin = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { origin: string }).origin));
+    child.once('exit', (code) => reject(new Error(`the hello-world server exited with ${code}`)));
+  });
+  return {
+    origin,
+    close: async () => {
+      child.disconnect();
+      await exited;
+    },
+  };
 }
 
 /** Runs one phase in a generator process; `onMeasuring` runs when its warm-up ends and the recorded part begins. */
@@ -136,10 +163,8 @@ app.addHook('onResponse', (_request, reply, done) => {
   done();
 });
 const origin = await app.listen({ port: 0, host: '127.0.0.1' });
-const hello = Fastify({ logger: false });
-hello.get('/hello', async () => ({ hello: 'world' }));
-hello.post('/hello', async () => ({ hello: 'world' }));
-const helloOrigin = await hello.listen({ port: 0, host: '127.0.0.1' });
+const hello = await startHelloWorld(HELLO_WORLD);
+const helloOrigin = hello.origin;
 
 const row = JSON.stringify({ instances: [Array.from({ length: FEATURES }, (_, f) => f + 0.5)] });
 const predictTarget = (i: number): LoadTarget => ({
@@ -254,6 +279,7 @@ printResult({
     connections: CONNECTIONS,
     throughputConnections: THROUGHPUT_CONNECTIONS,
     modelLoadThreads: LOAD_THREADS,
+    helloWorld: HELLO_WORLD,
     secondsPerPhase: SECONDS,
     warmupSecondsPerPhase: WARMUP_MS / 1000,
     store: config.artifactStore.kind,
