@@ -20,6 +20,11 @@ const f32 = Math.fround;
 /** Rows per block: 64 rows of inputs plus one tree's nodes fit easily in L1 (32–256 measured alike). */
 const ROW_BLOCK = 64;
 
+// Scratch of lockstepRowMargins, made once: a Float64Array of 64 is stored outside V8's heap, and one per call cost
+// a malloc and a free. The kernel is synchronous, so one pair per thread serves every call.
+const blockMargins = new Float64Array(ROW_BLOCK);
+const blockComplete = new Uint8Array(ROW_BLOCK >> 3);
+
 /** Margins of a float32 row-major batch. */
 export function batchMargins(c: CompiledForest, x: Float32Array, rows: number, out: Float32Array): void {
   if (c.hasCategorical) {
@@ -27,7 +32,7 @@ export function batchMargins(c: CompiledForest, x: Float32Array, rows: number, o
     return;
   }
   const lockstepRows = rows & ~7;
-  lockstepRowMargins(c, x, lockstepRows, out);
+  if (lockstepRows > 0) lockstepRowMargins(c, x, lockstepRows, out);
   const nf = c.numFeatures;
   for (let r = lockstepRows; r < rows; r++) {
     const o = r * nf;
@@ -48,8 +53,8 @@ function hasMissing(x: Float32Array, o: number, nf: number): boolean {
 function lockstepRowMargins(c: CompiledForest, x: Float32Array, rows: number, out: Float32Array): void {
   const { roots, stepFeature: sf, threshold: th, value, child, missLeft: ml, treeDepth, numFeatures: nf } = c;
   const numTrees = roots.length;
-  const acc = new Float64Array(ROW_BLOCK);
-  const complete = new Uint8Array(ROW_BLOCK >> 3);
+  const acc = blockMargins;
+  const complete = blockComplete;
   for (let start = 0; start < rows; start += ROW_BLOCK) {
     const count = Math.min(ROW_BLOCK, rows - start);
     acc.fill(c.baseMargin);

@@ -17,18 +17,18 @@ describe('rate limit gate', () => {
 
     const first = await gate.check({ tenantId: 't1', limits, routeClass: 'train' });
     assert.equal(first.allowed, true);
-    assert.deepEqual(first.headers, { 'RateLimit-Policy': '"train";q=1;w=1', RateLimit: '"train";r=0;t=1' });
+    assert.deepEqual(first.headers, { 'ratelimit-policy': '"train";q=1;w=1', ratelimit: '"train";r=0;t=1' });
 
     const second = await gate.check({ tenantId: 't1', limits, routeClass: 'train' });
     assert.equal(second.allowed, false);
-    assert.equal(second.headers['Retry-After'], '1');
+    assert.equal(second.headers['retry-after'], '1');
     const error = rateLimitedError(second);
     assert.equal(error.status, 429);
     assert.equal(error.retryAfterSeconds, 1);
 
     // Other classes share the tenant's default bucket, untouched by training calls.
     const predict = await gate.check({ tenantId: 't1', limits, routeClass: 'predict', cost: 5 });
-    assert.equal(predict.headers.RateLimit, '"default";r=15;t=1');
+    assert.equal(predict.headers.ratelimit, '"default";r=15;t=1');
     assert.deepEqual(
       events.map((e) => [e.routeClass, e.allowed, e.reason]),
       [

@@ -37,10 +37,10 @@ describe('RateLimit header fields', () => {
   it('adds Retry-After only to a refusal, taken from the decision', () => {
     const policy = { name: 'default', rate: 10, burst: 5 };
     const ok = rateLimitHeaders(policy, toDecision(5, { allowed: true, remaining: 3, resetMs: 200, retryAfterMs: 0 }));
-    assert.equal(ok['Retry-After'], undefined);
-    assert.equal(ok['RateLimit-Policy'], '"default";q=10;w=1');
+    assert.equal(ok['retry-after'], undefined);
+    assert.equal(ok['ratelimit-policy'], '"default";q=10;w=1');
     const refused = rateLimitHeaders(policy, toDecision(5, { allowed: false, remaining: 0, resetMs: 500, retryAfterMs: 1300 }));
-    assert.equal(refused['Retry-After'], '2');
-    assert.equal(refused.RateLimit, '"default";r=0;t=1');
+    assert.equal(refused['retry-after'], '2');
+    assert.equal(refused.ratelimit, '"default";r=0;t=1');
   });
 });
