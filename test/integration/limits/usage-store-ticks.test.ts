@@ -106,6 +106,7 @@ test('tenants first used together come due spread over the stale window, not in 
     close: async () => {},
   };
   const store = createPostgresQuotaStore({ db: timed, flushIntervalMs: TICK_MS, staleTicks: STALE_TICKS });
+  const createdAt = performance.now();
   try {
     // Each tenant's three counters, as a predict request makes them.
     for (const id of ids) {
@@ -116,15 +117,57 @@ test('tenants first used together come due spread over the stale window, not in 
     const setupEnded = performance.now();
     await sleep((STALE_TICKS + 2) * TICK_MS);
     assert.deepEqual(Object.keys(await stored()).filter((id) => ids.includes(id)).sort(), [...ids].sort(), 'every tenant written within the window');
-    // A tick's writes run back to back; ticks are TICK_MS apart.
-    const writes = calls.filter((at) => at > setupEnded);
-    const perTick: number[] = [];
-    for (const [i, at] of writes.entries()) {
-      if (i === 0 || at - writes[i - 1]! > TICK_MS / 2) perTick.push(0);
-      perTick[perTick.length - 1]!++;
+    // Ticks come every TICK_MS from the store's creation; a tick's writes fall within its own interval.
+    const byTick = new Map<number, number[]>();
+    for (const at of calls.filter((at) => at > setupEnded)) {
+      const tick = Math.floor((at - createdAt) / TICK_MS);
+      byTick.set(tick, [...(byTick.get(tick) ?? []), at]);
     }
+    const perTick = [...byTick.values()].map((writes) => writes.length);
     // Spread evenly that is 8 a tick; a phase per counter in half the window put about 40 in one tick.
     assert.ok(Math.max(...perTick) <= 24, `tenants written per tick: ${perTick.join(', ')}`);
+    // Within a tick the writes are paced over 80% of the interval, not run back to back.
+    for (const writes of byTick.values()) {
+      if (writes.length < 3) continue;
+      const spacing = (0.8 * TICK_MS) / writes.length;
+      const span = writes.at(-1)! - writes[0]!;
+      assert.ok(span >= 0.9 * (writes.length - 1) * spacing - 2, `${writes.length} writes of a tick spanned ${span.toFixed(1)} ms`);
+    }
+  } finally {
+    await store.close();
+  }
+});
+
+test('a flush of everything asked for during a paced tick does not wait out the pacing', async () => {
+  const TICK_MS = 2_000;
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i++) ids.push((await t.createTenant(`paced-${i}`)).id);
+  const db = t.platform.db;
+  const calls: number[] = [];
+  const timed: typeof db = {
+    kind: db.kind,
+    withTenant: (tenantId, fn) => {
+      calls.push(performance.now());
+      return db.withTenant(tenantId, fn);
+    },
+    withSystem: (fn) => db.withSystem(fn),
+    ping: () => db.ping(),
+    maintain: () => db.maintain(),
+    close: async () => {},
+  };
+  // Every counter is due at every tick: a tick paces 20 writes over 1.6 s.
+  const store = createPostgresQuotaStore({ db: timed, flushIntervalMs: TICK_MS, staleTicks: 1 });
+  try {
+    for (const id of ids) store.count(id, 'requests', DAY, 1);
+    const before = calls.length;
+    while (calls.length < before + 2) await sleep(5); // the first tick is under way
+    for (const id of ids) store.count(id, 'requests', DAY, 1);
+    const asked = performance.now();
+    await store.flush();
+    const took = performance.now() - asked;
+    assert.ok(took < 1_000, `the flush took ${took.toFixed(0)} ms behind a tick paced over 1,600 ms`);
+    const written = await stored();
+    for (const id of ids) assert.equal(written[id], 2, 'both counts of every tenant are stored');
   } finally {
     await store.close();
   }
