@@ -48,7 +48,7 @@ const TREES = argNumber('trees', 100);
 const SECONDS = argNumber('seconds', 8);
 const CONNECTIONS = argNumber('connections', 16);
 const THROUGHPUT_CONNECTIONS = argList('throughput-connections', [16, 64]);
-const THROUGHPUT_ROUNDS = argNumber('throughput-rounds', 3);
+const THROUGHPUT_ROUNDS = Math.max(1, argNumber('throughput-rounds', 3));
 const LOAD_THREADS = argNumber('load-threads', 2); // one per core of the 2-core machine the targets were set on
 // Every phase first sends its load unrecorded for this long: the generator's own start-up is not the server's latency.
 const WARMUP_MS = argNumber('warmup-seconds', 1) * 1000;

@@ -23,6 +23,22 @@ const stored = async () => {
   return Object.fromEntries(res.rows.map((r) => [r.tenant_id, Number(r.used)]));
 };
 
+/** The test platform's database, noting the time of each tenant transaction (each is one tenant's write). */
+function timedDb(calls: number[]): TestPlatform['platform']['db'] {
+  const db = t.platform.db;
+  return {
+    kind: db.kind,
+    withTenant: (tenantId, fn) => {
+      calls.push(performance.now());
+      return db.withTenant(tenantId, fn);
+    },
+    withSystem: (fn) => db.withSystem(fn),
+    ping: () => db.ping(),
+    maintain: () => db.maintain(),
+    close: async () => {},
+  };
+}
+
 test('a tick writes the counters near their limit and leaves the others buffered until they are stale or flushed', async () => {
   const near = await t.createTenant('ticks-near');
   const far = await t.createTenant('ticks-far');
@@ -92,19 +108,8 @@ test('tenants first used together come due spread over the stale window, not in 
   const TICK_MS = 300;
   const ids: string[] = [];
   for (let i = 0; i < TENANTS; i++) ids.push((await t.createTenant(`wave-${i}`)).id);
-  const db = t.platform.db;
   const calls: number[] = [];
-  const timed: typeof db = {
-    kind: db.kind,
-    withTenant: (tenantId, fn) => {
-      calls.push(performance.now());
-      return db.withTenant(tenantId, fn);
-    },
-    withSystem: (fn) => db.withSystem(fn),
-    ping: () => db.ping(),
-    maintain: () => db.maintain(),
-    close: async () => {},
-  };
+  const timed = timedDb(calls);
   const store = createPostgresQuotaStore({ db: timed, flushIntervalMs: TICK_MS, staleTicks: STALE_TICKS });
   const createdAt = performance.now();
   try {
@@ -142,19 +147,8 @@ test('a flush of everything asked for during a paced tick does not wait out the 
   const TICK_MS = 2_000;
   const ids: string[] = [];
   for (let i = 0; i < 20; i++) ids.push((await t.createTenant(`paced-${i}`)).id);
-  const db = t.platform.db;
   const calls: number[] = [];
-  const timed: typeof db = {
-    kind: db.kind,
-    withTenant: (tenantId, fn) => {
-      calls.push(performance.now());
-      return db.withTenant(tenantId, fn);
-    },
-    withSystem: (fn) => db.withSystem(fn),
-    ping: () => db.ping(),
-    maintain: () => db.maintain(),
-    close: async () => {},
-  };
+  const timed = timedDb(calls);
   // Every counter is due at every tick: a tick paces 20 writes over 1.6 s.
   const store = createPostgresQuotaStore({ db: timed, flushIntervalMs: TICK_MS, staleTicks: 1 });
   try {
