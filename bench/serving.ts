@@ -33,13 +33,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify from 'fastify';
 import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/create-db.js';
 import { compilePredictor, type GbdtModel, serializeModel, train } from '../src/gbdt/index.js';
 import { buildApp } from '../src/http/app.js';
 import { createPlatform } from '../src/platform.js';
 import type { ModelCacheEvent } from '../src/serving/model-cache-stats.js';
+import { listenHelloWorld } from './_hello-world-server.js';
 import type { LoadResult, LoadSpec, LoadTarget } from './_load-generator.js';
 import { argChoice, argList, argNumber, percentile, printResult, progress, round } from './_harness.js';
 
@@ -82,12 +82,7 @@ function trainModel(seed: number): GbdtModel {
 
 /** The hello-world server the ceiling is measured on. */
 async function startHelloWorld(where: typeof HELLO_WORLD): Promise<{ origin: string; close(): Promise<void> }> {
-  if (where === 'in-process') {
-    const app = Fastify({ logger: false });
-    app.get('/hello', async () => ({ hello: 'world' }));
-    app.post('/hello', async () => ({ hello: 'world' }));
-    return { origin: await app.listen({ port: 0, host: '127.0.0.1' }), close: () => app.close() };
-  }
+  if (where === 'in-process') return listenHelloWorld();
   const child = spawn(process.execPath, ['--import', 'tsx', HELLO_SERVER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const origin = await new Promise<string>((resolve, reject) => {
