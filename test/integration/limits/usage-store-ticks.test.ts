@@ -123,21 +123,22 @@ test('tenants first used together come due spread over the stale window, not in 
     await sleep((STALE_TICKS + 2) * TICK_MS);
     assert.deepEqual(Object.keys(await stored()).filter((id) => ids.includes(id)).sort(), [...ids].sort(), 'every tenant written within the window');
     // Ticks come every TICK_MS from the store's creation; a tick's writes fall within its own interval.
+    const writes = calls.filter((at) => at > setupEnded);
     const byTick = new Map<number, number[]>();
-    for (const at of calls.filter((at) => at > setupEnded)) {
+    for (const at of writes) {
       const tick = Math.floor((at - createdAt) / TICK_MS);
       byTick.set(tick, [...(byTick.get(tick) ?? []), at]);
     }
     const perTick = [...byTick.values()].map((writes) => writes.length);
     // Spread evenly that is 8 a tick; a phase per counter in half the window put about 40 in one tick.
     assert.ok(Math.max(...perTick) <= 24, `tenants written per tick: ${perTick.join(', ')}`);
-    // Within a tick the writes are paced over 80% of the interval, not run back to back.
-    for (const writes of byTick.values()) {
-      if (writes.length < 3) continue;
-      const spacing = (0.8 * TICK_MS) / writes.length;
-      const span = writes.at(-1)! - writes[0]!;
-      assert.ok(span >= 0.9 * (writes.length - 1) * spacing - 2, `${writes.length} writes of a tick spanned ${span.toFixed(1)} ms`);
-    }
+    // Within a tick the writes are paced over 80% of the interval, not run back to back. Timers drift and a tick
+    // can straddle the buckets above, so this reads the typical gap between one write and the next: paced, it is
+    // about the tick's spacing; back to back it would be the 1.5–3 ms of one write.
+    const gaps = writes.slice(1).map((at, i) => at - writes[i]!).sort((a, b) => a - b);
+    const medianGap = gaps[Math.floor(gaps.length / 2)]!;
+    const spacing = (0.8 * TICK_MS) / (writes.length / perTick.length);
+    assert.ok(medianGap >= 0.5 * spacing, `median gap between writes ${medianGap.toFixed(1)} ms; paced, about ${spacing.toFixed(1)} ms`);
   } finally {
     await store.close();
   }
