@@ -15,6 +15,12 @@
  * batch goes with the first flood, and that phase lasts until the batch's
  * answer has been read (at least --seconds), so every part of the batch —
  * upload, parsing, prediction, the answer — runs under B's measured load.
+ * Before the rounds, unrecorded, B runs alone for 3 s and then A floods for
+ * 2 s and sends a --warmup-batch-rows batch (default 100,000; 0 for none):
+ * a server just started runs its first batch, and its first thousand 429s, on
+ * code not yet compiled and a batch thread whose heap has yet to grow. The
+ * first batch took 1.9–3.4 s against 1.2–1.6 s after a warm-up, and a cold first round
+ * decided the run's ratio; the rounds measure the server as it runs, not as it starts.
  * A's batch client and A's flood each run in a process of their own
  * (`_batch-client.ts`, `_flood-client.ts`), as they would be other machines:
  * their megabytes of CSV and thousand responses a second are not handled on
@@ -29,7 +35,7 @@
  *
  * Options: --seconds (per phase, default 5), --a-rate (A's requests/s limit,
  * default 50), --b-rate (B's steady requests/s, default 40), --flood (multiple
- * of A's limit, default 20), --batch-rows (default 1,000,000), --a-client-policy
+ * of A's limit, default 20), --batch-rows (default 1,000,000), --warmup-batch-rows (default 100,000), --a-client-policy
  * (idle or nice; default idle, nice where `chrt` is missing), --a-client-nice (default 10).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -53,6 +59,7 @@ const aRate = argNumber('a-rate', 50);
 const bRate = argNumber('b-rate', 40);
 const floodMultiple = argNumber('flood', 20);
 const batchRows = argNumber('batch-rows', 1_000_000);
+const warmupBatchRows = argNumber('warmup-batch-rows', 100_000);
 const aClientPriority = availableClientPriority(argChoice('a-client-policy', ['idle', 'nice'], 'idle'), argNumber('a-client-nice', 10));
 const FEATURES = ['price', 'promo', 'weekday'];
 
@@ -118,8 +125,8 @@ async function publishModel(key: string): Promise<void> {
  * Tenant A's batch in a process of its own (see `_batch-client.ts`): resolves once the body is built.
  * `start` sends it and resolves once the request is on its way, with the outcome still to come.
  */
-async function batchClient(client: ClientProcess, key: string): Promise<{ start: () => Promise<{ outcome: Promise<BatchResult> }> }> {
-  const task: BatchTask = { url: `${base}/v1/models/demand/predict`, key, rows: batchRows, features: FEATURES };
+async function batchClient(client: ClientProcess, key: string, rows: number): Promise<{ start: () => Promise<{ outcome: Promise<BatchResult> }> }> {
+  const task: BatchTask = { url: `${base}/v1/models/demand/predict`, key, rows, features: FEATURES };
   const ready = client.next('ready');
   client.send({ type: 'build', ...task });
   await ready;
@@ -162,10 +169,18 @@ try {
     bRequest = () => statusOf(bClient, request);
     aRequest = { url: `${base}/v1/datasets`, key: aKey, method: 'GET' };
   }
-  // Built before any measurement, in its own process: generating it inside the phase would stall the load generators.
-  const batchSender = batchProcess ? await batchClient(batchProcess, aKey) : undefined;
   progress('warm-up: B alone');
   await openLoop(bRate, 3000, bRequest);
+  const warmupBatch = batchProcess && warmupBatchRows > 0 ? await batchClient(batchProcess, aKey, warmupBatchRows) : undefined;
+  progress(`warm-up: A floods for 2 s${warmupBatch ? ` and sends a ${warmupBatchRows}-row batch` : ''}, B at ${bRate}/s (not recorded)`);
+  const warmupOutcome = warmupBatch
+    ? (await warmupBatch.start()).outcome.then((r) => r.status === 200 || progress(`warm-up batch: ${r.status} ${r.head}`))
+    : undefined;
+  const warmupFlood = floodProcess.next<FloodResult>('flooded');
+  floodProcess.send({ type: 'flood', ...aRequest, rate: aRate * floodMultiple, ms: 2000, busy: false });
+  await Promise.all([openLoop(bRate, 2000, bRequest), warmupFlood, warmupOutcome]);
+  // Built before any measurement, in its own process: generating it inside the phase would stall the load generators.
+  const batchSender = batchProcess ? await batchClient(batchProcess, aKey, batchRows) : undefined;
 
   const alone = { latencies: [] as number[], statuses: [] as number[] };
   const underFlood = { latencies: [] as number[], statuses: [] as number[] };
@@ -226,6 +241,7 @@ try {
     secondsPerPhase: seconds,
     aClientProcesses: describePriority(aClientPriority),
     rounds,
+    warmup: { bAloneSeconds: 3, aFloodSeconds: 2, batchRows: warmupBatch ? warmupBatchRows : 0 },
     b: {
       ratePerSecond: bRate,
       alone: bAlone,
