@@ -16,11 +16,11 @@
  * answer has been read (at least --seconds), so every part of the batch —
  * upload, parsing, prediction, the answer — runs under B's measured load.
  * Before the rounds, unrecorded, B runs alone for 3 s and then A floods for
- * 2 s and sends a --warmup-batch-rows batch (default 100,000; 0 for none):
- * a server just started runs its first batch, and its first thousand 429s, on
- * code not yet compiled and a batch thread whose heap has yet to grow. The
- * first batch took 1.9–3.4 s against 1.2–1.6 s after a warm-up, and a cold first round
- * decided the run's ratio; the rounds measure the server as it runs, not as it starts.
+ * 2 s and sends a --warmup-batch-rows batch (default 100,000; 0 for none), so
+ * the rounds measure the server as it runs, not as it starts: a server's first
+ * thousand 429s and first batch request otherwise run on event-loop code not yet
+ * compiled (its batch threads warm themselves up at start; see
+ * `src/limits/README.md` for runs with and without).
  * A's batch client and A's flood each run in a process of their own
  * (`_batch-client.ts`, `_flood-client.ts`), as they would be other machines:
  * their megabytes of CSV and thousand responses a second are not handled on
