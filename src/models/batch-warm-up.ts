@@ -29,7 +29,8 @@ export async function warmUpBatchThread(rows = WARM_UP_ROWS): Promise<number> {
   const names = Array.from({ length: FEATURES }, (_, f) => `f${f}`);
   const payload = serializeModel(syntheticModel(names));
   const features: FeatureSpec[] = names.map((name) => ({ name, type: 'number', kind: 'numeric' }));
-  const modelKey = `warm-up#${sha256Hex(payload)}`;
+  const sha256 = sha256Hex(payload);
+  const modelKey = `warm-up#${sha256}`;
   const job: BatchJob = { format: 'csv', features, prefix: [], maxBytes: Number.MAX_SAFE_INTEGER, modelKey };
   const { port1: driver, port2: thread } = new MessageChannel();
   const session = runBatchSession(job, thread as unknown as BatchPort);
@@ -46,7 +47,7 @@ export async function warmUpBatchThread(rows = WARM_UP_ROWS): Promise<number> {
           for (let id = 0; id < slices; id++) {
             const start = id * SLICE_ROWS;
             const end = Math.min(encoded, start + SLICE_ROWS);
-            send({ type: 'predict', id, start, end, ...(id === 0 ? { model: { kind: 'payload', payload, expectedSha256: modelKey.slice(8), label: 'warm-up' } } : {}) });
+            send({ type: 'predict', id, start, end, ...(id === 0 ? { model: { kind: 'payload', payload, expectedSha256: sha256, label: 'warm-up' } } : {}) });
           }
           break;
         case 'predicted':
