@@ -171,6 +171,13 @@ try {
     bRequest = () => statusOf(bClient, request);
     aRequest = { url: `${base}/v1/datasets`, key: aKey, method: 'GET' };
   }
+  /** A's flood at 20× (--flood) its limit for `ms`, and on while `busy` until told otherwise; resolves with its outcome. */
+  const floodFor = (ms: number, busy: boolean): Promise<FloodResult> => {
+    const task: FloodTask = { ...aRequest, rate: aRate * floodMultiple, ms, busy };
+    const flooded = floodProcess.next<FloodResult>('flooded');
+    floodProcess.send({ type: 'flood', ...task });
+    return flooded;
+  };
   progress('warm-up: B alone');
   await openLoop(bRate, 3000, bRequest);
   const warmupBatch = batchProcess && warmupBatchRows > 0 ? await batchClient(batchProcess, aKey, warmupBatchRows) : undefined;
@@ -178,9 +185,7 @@ try {
   const warmupOutcome = warmupBatch
     ? (await warmupBatch.start()).outcome.then((r) => r.status === 200 || progress(`warm-up batch: ${r.status} ${r.head}`))
     : undefined;
-  const warmupFlood = floodProcess.next<FloodResult>('flooded');
-  floodProcess.send({ type: 'flood', ...aRequest, rate: aRate * floodMultiple, ms: 2000, busy: false });
-  await Promise.all([openLoop(bRate, 2000, bRequest), warmupFlood, warmupOutcome]);
+  await Promise.all([openLoop(bRate, 2000, bRequest), floodFor(2000, false), warmupOutcome]);
   // Built before any measurement, in its own process: generating it inside the phase would stall the load generators.
   const batchSender = batchProcess ? await batchClient(batchProcess, aKey, batchRows) : undefined;
 
@@ -213,9 +218,7 @@ try {
           floodProcess.send({ type: 'busy', value: false });
         });
     }
-    const floodTask: FloodTask = { ...aRequest, rate: aRate * floodMultiple, ms: seconds * 1000, busy: batchRunning };
-    const flooded = floodProcess.next<FloodResult>('flooded');
-    floodProcess.send({ type: 'flood', ...floodTask });
+    const flooded = floodFor(seconds * 1000, batchRunning);
     const [noisy, a] = await Promise.all([openLoop(bRate, seconds * 1000, bRequest, () => batchRunning), flooded]);
     floodSeconds.push(Math.round(noisy.spanMs / 100) / 10);
     if (batch) batchResult = await batch;

@@ -265,13 +265,12 @@ export function createPostgresQuotaStore(options: PostgresQuotaStoreOptions): Bu
 
   function flush(everything = true): Promise<void> {
     const run = () => flushNow(everything);
-    if (!everything) {
-      flushing = flushing.then(run, run);
-      return flushing;
+    flushing = flushing.then(run, run);
+    if (everything) {
+      hurried++;
+      wakePaced?.();
+      flushing = flushing.finally(() => hurried--);
     }
-    hurried++;
-    wakePaced?.();
-    flushing = flushing.then(run, run).finally(() => hurried--);
     return flushing;
   }
 
