@@ -14,6 +14,7 @@
  * bit-identical to the per-row kernels and to XGBoost.
  */
 import { type CompiledForest, inCategorySet } from './compiled-forest.js';
+import { packedRowMargin } from './packed-walk.js';
 import { batchRowComplete, lockstepMargin } from './walk-kernels.js';
 
 const f32 = Math.fround;
@@ -34,9 +35,10 @@ export function batchMargins(c: CompiledForest, x: Float32Array, rows: number, o
   const lockstepRows = rows & ~7;
   if (lockstepRows > 0) lockstepRowMargins(c, x, lockstepRows, out);
   const nf = c.numFeatures;
+  const packed = c.packed.length > 0;
   for (let r = lockstepRows; r < rows; r++) {
     const o = r * nf;
-    out[r] = hasMissing(x, o, nf) ? lockstepMargin(c, x, o) : batchRowComplete(c, x, o);
+    out[r] = hasMissing(x, o, nf) ? lockstepMargin(c, x, o) : packed ? packedRowMargin(c, x, o) : batchRowComplete(c, x, o);
   }
 }
 

@@ -14,9 +14,11 @@ import type { CompiledForest } from './compiled-forest.js';
 import { LINK_KINDS } from './objectives.js';
 
 const MAGIC = 'TMLC';
-const VERSION = 1;
+// 2: packed nodes for single rows (packed, cuts, cutStart). A layout of version 1 is refused, so its model is
+// compiled from the artifact once and its layout written again.
+const VERSION = 2;
 
-type ArrayField = 'roots' | 'treeDepth' | 'feature' | 'stepFeature' | 'threshold' | 'value' | 'child' | 'missLeft' | 'groupDepth' | 'catOffset' | 'catWords' | 'catBits';
+type ArrayField = 'roots' | 'treeDepth' | 'feature' | 'stepFeature' | 'threshold' | 'value' | 'child' | 'missLeft' | 'groupDepth' | 'catOffset' | 'catWords' | 'catBits' | 'packed' | 'cuts' | 'cutStart';
 // Each array's element type, as the constructor that views it.
 const VIEWS = { i32: Int32Array, f32: Float32Array, u8: Uint8Array, u32: Uint32Array } as const;
 const ARRAYS: ReadonlyArray<{ name: ArrayField; type: keyof typeof VIEWS }> = [
@@ -32,6 +34,9 @@ const ARRAYS: ReadonlyArray<{ name: ArrayField; type: keyof typeof VIEWS }> = [
   { name: 'catOffset', type: 'i32' },
   { name: 'catWords', type: 'i32' },
   { name: 'catBits', type: 'u32' },
+  { name: 'packed', type: 'u32' },
+  { name: 'cuts', type: 'f32' },
+  { name: 'cutStart', type: 'i32' },
 ];
 
 interface Header {
@@ -42,6 +47,8 @@ interface Header {
   /** The float64's bytes in hex: JSON would lose a negative zero. */
   baseMargin: string;
   hasCategorical: boolean;
+  packedFeatureBits: number;
+  packedCutBits: number;
   lengths: number[];
 }
 
@@ -63,6 +70,8 @@ export function encodeCompiledForest(c: CompiledForest, sourceSha256: string): U
     link: c.link,
     baseMargin: Buffer.from(Float64Array.of(c.baseMargin).buffer).toString('hex'),
     hasCategorical: c.hasCategorical,
+    packedFeatureBits: c.packedFeatureBits,
+    packedCutBits: c.packedCutBits,
     lengths: ARRAYS.map(({ name }) => c[name].length),
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
@@ -120,11 +129,23 @@ export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: st
     const optional = (name === 'catOffset' || name === 'catWords') && header.hasCategorical !== true && arrays[name].length === 0;
     if (arrays[name].length !== nodes && !optional) throw refuse(`array ${name} does not match the node count`);
   }
+  checkPacking(header, arrays, nodes);
   return {
     numFeatures: header.numFeatures,
     link: header.link,
     baseMargin: new Float64Array(new Uint8Array(Buffer.from(header.baseMargin, 'hex')).buffer)[0]!,
     hasCategorical: header.hasCategorical,
+    packedFeatureBits: header.packedFeatureBits,
+    packedCutBits: header.packedCutBits,
     ...arrays,
   };
+}
+
+/** Packed nodes are all or nothing: one word a node, the features' threshold ranges, and field widths that fit a word. */
+function checkPacking(header: Header, arrays: Pick<CompiledForest, 'packed' | 'cuts' | 'cutStart'>, nodes: number): void {
+  if (arrays.packed.length === 0 && arrays.cutStart.length === 0) return;
+  const { packedFeatureBits: featureBits, packedCutBits: cutBits } = header;
+  const widths = Number.isInteger(featureBits) && Number.isInteger(cutBits) && featureBits >= 0 && cutBits >= 0 && featureBits + cutBits <= 32;
+  const starts = arrays.cutStart.length === header.numFeatures + 1 && arrays.cutStart[header.numFeatures] === arrays.cuts.length;
+  if (arrays.packed.length !== nodes || header.hasCategorical || !widths || !starts) throw refuse('malformed packed nodes');
 }

@@ -5,13 +5,14 @@
  * fixed number of steps. Plain typed arrays, so it can be posted to a worker.
  */
 import { baseMarginOf, linkOf, type LinkKind } from './objectives.js';
+import { type PackedNodes, packNodes, unpacked } from './packed-walk.js';
 import type { GbdtModel } from './types.js';
 
 /** Trees walked together by the lockstep kernel (the kernel is unrolled for this number). */
 export const LOCKSTEP = 8;
 
-/** The walker's flat layout. */
-export interface CompiledForest {
+/** The walker's flat layout; a numeric forest also has its nodes packed for single rows (`packed-walk.ts`). */
+export interface CompiledForest extends PackedNodes {
   numFeatures: number;
   link: LinkKind;
   baseMargin: number;
@@ -127,17 +128,19 @@ export function compileForest(model: GbdtModel): CompiledForest {
     const g = Math.floor(t / LOCKSTEP);
     if (treeDepth[t]! > groupDepth[g]!) groupDepth[g] = treeDepth[t]!;
   }
+  const nodes = { feature: trimmed(feature), threshold: trimmed(threshold), child: trimmed(child) };
   return {
+    ...(hasCategorical ? unpacked() : packNodes(model.numFeatures, nodes.feature, nodes.threshold, nodes.child)),
     numFeatures: model.numFeatures,
     link: linkOf(model.objective.name),
     baseMargin: baseMarginOf(model.objective.name, model.baseScore),
     roots,
     treeDepth,
-    feature: trimmed(feature),
+    feature: nodes.feature,
     stepFeature: trimmed(stepFeature),
-    threshold: trimmed(threshold),
+    threshold: nodes.threshold,
     value: trimmed(value),
-    child: trimmed(child),
+    child: nodes.child,
     missLeft: trimmed(missLeft),
     groupDepth,
     catOffset: trimmed(catOffset),
@@ -155,16 +158,19 @@ export function inCategorySet(bits: Uint32Array, offset: number, words: number, 
   return w < words && (bits[offset + w]! & (1 << (c & 31))) !== 0;
 }
 
+function arraysOf(c: CompiledForest): ArrayBufferView[] {
+  return [c.roots, c.treeDepth, c.groupDepth, c.feature, c.stepFeature, c.threshold, c.value, c.child, c.missLeft, c.catOffset, c.catWords, c.catBits, c.packed, c.cuts, c.cutStart];
+}
+
 /** The buffers of a compiled layout, for `postMessage(c, transferablesOf(c))` to a worker thread. */
 export function transferablesOf(c: CompiledForest): ArrayBuffer[] {
-  const arrays = [c.roots, c.treeDepth, c.groupDepth, c.feature, c.stepFeature, c.threshold, c.value, c.child, c.missLeft, c.catOffset, c.catWords, c.catBits];
-  return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
+  return [...new Set(arraysOf(c).map((a) => a.buffer as ArrayBuffer))];
 }
 
 /** Bytes held by a compiled layout. */
 export function sizeOfCompiled(c: CompiledForest): number {
   let total = 128;
-  for (const a of [c.roots, c.treeDepth, c.groupDepth, c.feature, c.stepFeature, c.threshold, c.value, c.child, c.missLeft, c.catOffset, c.catWords, c.catBits]) {
+  for (const a of arraysOf(c)) {
     total += a.byteLength;
   }
   return total;

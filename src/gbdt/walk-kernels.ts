@@ -4,6 +4,7 @@
  * tree order, so all of them return exactly XGBoost's margin.
  */
 import { type CompiledForest, inCategorySet } from './compiled-forest.js';
+import { packedRowMargin } from './packed-walk.js';
 import type { NumericArray } from './types.js';
 
 const f32 = Math.fround;
@@ -41,7 +42,7 @@ export function lockstepMargin(c: CompiledForest, x: NumericArray, o: number): n
   for (let f = 0; f < c.numFeatures; f++) {
     if (Number.isNaN(f32(x[o + f]!))) return lockstepMarginWithMissing(c, x, o);
   }
-  return lockstepMarginComplete(c, x, o);
+  return c.packed.length > 0 ? packedRowMargin(c, x, o) : lockstepMarginComplete(c, x, o);
 }
 
 /**

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compileForest, createArrayPredictor, decodeCompiledForest, encodeCompiledForest, train } from '../../../src/gbdt/index.js';
+import type { GbdtModel } from '../../../src/gbdt/index.js';
+import { packNodes } from '../../../src/gbdt/packed-walk.js';
+import { makeFeatures, seeded } from './synthetic.js';
+
+/** Sums leaves by walking the model's own node arrays with float32 comparisons: an independent reference. */
+function referenceMargin(model: GbdtModel, row: ArrayLike<number>, base: number): number {
+  const f = model.forest;
+  let sum = base;
+  for (let t = 0; t < f.numTrees; t++) {
+    const s = f.treeStart[t]!;
+    let n = 0;
+    while (f.left[s + n] !== -1) n = Math.fround(row[f.feature[s + n]!]!) < f.value[s + n]! ? f.left[s + n]! : f.right[s + n]!;
+    sum = Math.fround(sum + f.value[s + n]!);
+  }
+  return sum;
+}
+
+/** The float32 next to `v` towards +∞ or -∞. */
+function nextFloat32(v: number, up: boolean): number {
+  const bits = new Float32Array(1);
+  const word = new Int32Array(bits.buffer);
+  bits[0] = v;
+  if (v === 0) return up ? 1.4e-45 : -1.4e-45;
+  word[0]! += (v > 0) === up ? 1 : -1;
+  return bits[0]!;
+}
+
+const data = makeFeatures(1500, 6, 41);
+
+describe('packed single-row walk', () => {
+  for (const trees of [37, 100]) {
+    it(`${trees} trees: rows on, just above and just below every threshold, zeros of both signs and infinities walk as the reference does`, () => {
+      const { model } = train({ features: data.features, labels: Float32Array.from(data.signal), numFeatures: 6 }, { numBoostRound: trees, maxDepth: 6, seed: trees });
+      const layout = compileForest(model);
+      assert.equal(layout.packed.length, layout.feature.length, 'the numeric forest packs');
+      const predictor = createArrayPredictor(model);
+      const thresholds = new Set<number>();
+      for (let n = 0; n < layout.feature.length; n++) if (layout.feature[n]! >= 0) thresholds.add(layout.threshold[n]!);
+      const probes = [...thresholds].flatMap((t) => [t, nextFloat32(t, true), nextFloat32(t, false)]);
+      probes.push(0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-12 - 0.5);
+      const rnd = seeded(trees);
+      let rows = 0;
+      for (let i = 0; i < probes.length; i++) {
+        // Each probe in every feature's slot in turn, the other features from the probes too: every rank is reached.
+        const row = Array.from({ length: 6 }, (_, f) => (f === i % 6 ? probes[i]! : probes[Math.floor(rnd() * probes.length)]!));
+        const expected = referenceMargin(model, row, layout.baseMargin);
+        assert.equal(predictor.predictMarginRow(row), expected, `row ${JSON.stringify(row)}`);
+        assert.equal(predictor.predictMarginBatch(Float32Array.from(row))[0], expected, `row ${JSON.stringify(row)} as a batch of one`);
+        rows++;
+      }
+      assert.ok(rows > 3 * 100, `${rows} rows probed`);
+    });
+  }
+
+  it('a forest whose fields do not fit one word is not packed, and the array kernels walk it', () => {
+    // One feature of 2^20 with 4,096 distinct thresholds, children far from their parents: 20 + 13 + 14 bits.
+    const internal = 4096;
+    const feature = new Int32Array(3 * internal).fill(-1);
+    const threshold = new Float32Array(3 * internal).fill(Number.NaN);
+    const child = new Int32Array(3 * internal);
+    for (let n = 0; n < internal; n++) {
+      feature[n] = 5;
+      threshold[n] = n;
+      child[n] = internal + 2 * n;
+    }
+    assert.equal(packNodes(1 << 20, feature, threshold, child).packed.length, 0);
+    assert.equal(packNodes(8, feature, threshold, child).packed.length, 3 * internal, 'the same nodes with 8 features fit');
+  });
+
+  it('layouts of the format before packed nodes are refused (the artifact is compiled again), and so are malformed packed nodes', () => {
+    const { model } = train({ features: data.features, labels: Float32Array.from(data.signal), numFeatures: 6 }, { numBoostRound: 10, maxDepth: 4 });
+    const layout = compileForest(model);
+    const sha = 'c'.repeat(64);
+    const bytes = encodeCompiledForest(layout, sha);
+    const text = Buffer.from(bytes).toString('latin1');
+    const older = Buffer.from(text.replace('"version":2', '"version":1'), 'latin1');
+    assert.throws(() => decodeCompiledForest(older, sha), /format version 1/);
+    const truncated = encodeCompiledForest({ ...layout, packed: layout.packed.subarray(1) }, sha);
+    assert.throws(() => decodeCompiledForest(truncated, sha), /malformed packed nodes/);
+    const wide = encodeCompiledForest({ ...layout, packedCutBits: 40 }, sha);
+    assert.throws(() => decodeCompiledForest(wide, sha), /malformed packed nodes/);
+  });
+});
