@@ -104,7 +104,7 @@ export class PredictionService {
         ? await encodeRowObjectsAsync(target.spec.features, request.rows, target.prefix)
         : await encodeInstancesAsync(target.spec.features, request.instances!, target.prefix);
     const predictions = await this.run(tenant, target, x, signal);
-    return { predictions: Array.from(predictions), model: servedBy(name, target) };
+    return { predictions: numbersOf(predictions), model: servedBy(name, target) };
   }
 
   /**
@@ -128,7 +128,7 @@ export class PredictionService {
     // The quota and the slot decide first: the model is only taken (a cache hit counted) for rows that will run now.
     try {
       const ran = limits ? runPredictionNow(limits, tenant, x.rows, () => predictResident(loader, target, x.data)) : { value: predictResident(loader, target, x.data) };
-      return ran === undefined ? undefined : { predictions: Array.from(ran.value), model: servedBy(name, target) };
+      return ran === undefined ? undefined : { predictions: numbersOf(ran.value), model: servedBy(name, target) };
     } catch (error) {
       if (error === NOT_RESIDENT) return undefined; // runPredictionNow gave the charge back
       throw error;
@@ -261,6 +261,14 @@ function predictResident(loader: ModelLoader, target: ServingTarget, x: Float32A
   const out = loader.useTargetNow!(target, ({ predictor }) => predictor.predictBatch(x));
   if (out === undefined) throw NOT_RESIDENT;
   return out.value;
+}
+
+/** The predictions as a plain array, which JSON renders as one. A loop: `Array.from` iterates a typed array through
+ * its iterator, ~0.3 µs for a single-row answer against ~0.01. */
+function numbersOf(values: Float32Array): number[] {
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i]!;
+  return out;
 }
 
 function servedBy(name: string, target: ServingTarget): ServedBy {

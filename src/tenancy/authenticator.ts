@@ -1,7 +1,7 @@
 import type { Db } from '../db/db.js';
 import { errors } from '../errors.js';
 import { hashSecret, parseTenantKey, secretMatches } from './api-key.js';
-import type { AuthCache } from './auth-cache.js';
+import type { AuthCache, CachedKey } from './auth-cache.js';
 import type { OperatorKey } from './operator-key.js';
 import { effectiveLimits, type Tenant, type TenantLimits, type TenantRow, tenantFromRow } from './tenant.js';
 
@@ -13,13 +13,16 @@ type TenantPrincipal = Extract<Principal, { kind: 'tenant' }>;
 
 // last_used_at is bookkeeping: write it at most once a minute per key, off the request path.
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+// Headers remembered as verified; past this many they are all forgotten (and verified again on their next use).
+const MAX_VERIFIED_HEADERS = 100_000;
 
 /** Turns an `Authorization` header into a principal: a tenant (from its key) or the operator. */
 export class Authenticator {
   private readonly lastUsedWrites = new Map<string, number>();
-  // Per cached key entry: the token last verified against it and the principal built from it. Keyed by the
-  // entry object, so a revoked, changed or evicted key (the cache drops or replaces its entry) is verified afresh.
-  private readonly verified = new WeakMap<object, { token: string; principal: TenantPrincipal }>();
+  // Per Authorization header already verified: the key entry it was verified against and the principal built from it.
+  // A hit is one map lookup (no parsing of the header per request); it counts only while the cache still holds that
+  // very entry, so a revoked, changed, expired or evicted key is verified afresh.
+  private readonly verified = new Map<string, { keyId: string; entry: CachedKey; principal: TenantPrincipal }>();
 
   constructor(
     private readonly db: Db,
@@ -34,12 +37,9 @@ export class Authenticator {
    * `authenticate` decides, and produces the error.
    */
   authenticateNow(authorization: string | undefined): TenantPrincipal | undefined {
-    const m = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
-    const parsed = m ? parseTenantKey(m[1]!) : null;
-    const entry = parsed ? this.cache.get(parsed.keyId) : undefined;
-    const known = entry === undefined ? undefined : this.verified.get(entry);
-    if (known === undefined || known.token !== m![1] || entry!.revoked || entry!.tenant.status === 'suspended') return undefined;
-    this.touch(entry!.keyId, entry!.tenantId);
+    const known = authorization === undefined ? undefined : this.verified.get(authorization);
+    if (known === undefined || this.cache.get(known.keyId) !== known.entry || known.entry.revoked || known.entry.tenant.status === 'suspended') return undefined;
+    this.touch(known.keyId, known.entry.tenantId);
     return known.principal;
   }
 
@@ -67,7 +67,8 @@ export class Authenticator {
       tenant: entry.tenant,
       limits: effectiveLimits(entry.tenant.limits),
     };
-    this.verified.set(entry, { token, principal });
+    if (this.verified.size >= MAX_VERIFIED_HEADERS) this.verified.clear();
+    this.verified.set(authorization!, { keyId: entry.keyId, entry, principal });
     return principal;
   }
 

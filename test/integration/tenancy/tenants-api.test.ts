@@ -90,6 +90,22 @@ test('a revoked key stops working at once, other keys keep working; last use is 
   assert.equal((await t.call(other.key, 'GET', '/v1/datasets')).statusCode, 200, 'the other tenant key was not revoked');
 });
 
+test('a verified key is remembered by its exact header: other spellings are verified on their own, a wrong secret never rides on it, revocation drops them all', async () => {
+  const a = await t.createTenant('keys-d');
+  const second = (await t.call(t.adminKey, 'POST', '/v1/admin/tenants/keys-d/keys', { name: 'ci' })).json() as { apiKey: string; keyId: string };
+  const as = (authorization: string) => t.call(null, 'GET', '/v1/datasets', undefined, { authorization });
+  const spellings = [`Bearer ${second.apiKey}`, `bearer   ${second.apiKey}`, `BEARER ${second.apiKey}  `];
+  for (const header of spellings) {
+    assert.equal((await as(header)).statusCode, 200, header);
+    assert.equal((await as(header)).statusCode, 200, `${header}, again (remembered)`);
+  }
+  const wrongSecret = second.apiKey.slice(0, -4) + (second.apiKey.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+  assert.equal((await as(`Bearer ${wrongSecret}`)).statusCode, 401, 'the key id is verified, the secret is not');
+  assert.equal((await t.call(t.adminKey, 'DELETE', `/v1/admin/tenants/keys-d/keys/${second.keyId}`)).statusCode, 204);
+  for (const header of spellings) assert.equal((await as(header)).statusCode, 401, `${header} after revocation`);
+  assert.equal((await t.call(a.key, 'GET', '/v1/datasets')).statusCode, 200, 'the first key still works');
+});
+
 test('a suspended tenant gets 403 tenant_suspended on every tenant route, and works again when reactivated', async () => {
   const a = await t.createTenant('susp');
   assert.equal((await t.call(a.key, 'GET', '/v1/datasets')).statusCode, 200);
