@@ -139,7 +139,7 @@ function lockstepRowMargins(c: CompiledForest, x: Float32Array, rows: number, ou
 
 /** Models with categorical splits: one row at a time per tree, still a block of rows per tree for locality. */
 function batchMarginsWalk(c: CompiledForest, x: Float32Array, rows: number, out: Float32Array): void {
-  const { roots, feature, threshold, value, child, missLeft, catOffset, catWords, catBits, baseMargin, numFeatures: nf } = c;
+  const { roots, stepFeature: sf, threshold, value, child, missLeft, catOffset, catWords, catBits, baseMargin, numFeatures: nf } = c;
   const numTrees = roots.length;
   const acc = new Float64Array(ROW_BLOCK);
   for (let start = 0; start < rows; start += ROW_BLOCK) {
@@ -149,13 +149,12 @@ function batchMarginsWalk(c: CompiledForest, x: Float32Array, rows: number, out:
       const root = roots[t]!;
       for (let i = 0, o = start * nf; i < count; i++, o += nf) {
         let n = root;
-        let f = feature[n]!;
-        while (f >= 0) {
+        while (child[n]! > n) {
+          const f = sf[n]!;
           const v = x[o + f]!;
           if (Number.isNaN(v)) n = child[n]! + 1 - missLeft[n]!;
           else if (catOffset[n]! >= 0) n = child[n]! + (inCategorySet(catBits, catOffset[n]!, catWords[n]!, v) ? 1 : 0);
           else n = child[n]! + (v < threshold[n]! ? 0 : 1);
-          f = feature[n]!;
         }
         acc[i] = f32(acc[i]! + value[n]!);
       }

@@ -14,17 +14,16 @@ import type { CompiledForest } from './compiled-forest.js';
 import { LINK_KINDS } from './objectives.js';
 
 const MAGIC = 'TMLC';
-// 2: packed nodes for single rows (packed, cuts, cutStart). A layout of version 1 is refused, so its model is
-// compiled from the artifact once and its layout written again.
+// 2: packed nodes for single rows (packed, cuts, cutStart), no per-node `feature` (a leaf is `child < id`). A layout
+// of version 1 is refused, so its model is compiled from the artifact once and its layout written again.
 const VERSION = 2;
 
-type ArrayField = 'roots' | 'treeDepth' | 'feature' | 'stepFeature' | 'threshold' | 'value' | 'child' | 'missLeft' | 'groupDepth' | 'catOffset' | 'catWords' | 'catBits' | 'packed' | 'cuts' | 'cutStart';
+type ArrayField = 'roots' | 'treeDepth' | 'stepFeature' | 'threshold' | 'value' | 'child' | 'missLeft' | 'groupDepth' | 'catOffset' | 'catWords' | 'catBits' | 'packed' | 'cuts' | 'cutStart';
 // Each array's element type, as the constructor that views it.
 const VIEWS = { i32: Int32Array, f32: Float32Array, u8: Uint8Array, u32: Uint32Array } as const;
 const ARRAYS: ReadonlyArray<{ name: ArrayField; type: keyof typeof VIEWS }> = [
   { name: 'roots', type: 'i32' },
   { name: 'treeDepth', type: 'i32' },
-  { name: 'feature', type: 'i32' },
   { name: 'stepFeature', type: 'i32' },
   { name: 'threshold', type: 'f32' },
   { name: 'value', type: 'f32' },
@@ -123,7 +122,7 @@ export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: st
     (arrays as Record<ArrayField, ArrayBufferView>)[name] = new View(own.buffer, own.byteOffset + at, length);
     at += align8(length * View.BYTES_PER_ELEMENT);
   }
-  const nodes = arrays.feature.length;
+  const nodes = arrays.child.length;
   for (const name of ['stepFeature', 'threshold', 'value', 'child', 'missLeft', 'catOffset', 'catWords'] as const) {
     // A forest without categorical splits stores no per-node category arrays (layouts from before kept them full).
     const optional = (name === 'catOffset' || name === 'catWords') && header.hasCategorical !== true && arrays[name].length === 0;

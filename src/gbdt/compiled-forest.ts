@@ -19,15 +19,13 @@ export interface CompiledForest extends PackedNodes {
   roots: Int32Array;
   /** Depth of each tree (steps from root to its deepest leaf). */
   treeDepth: Int32Array;
-  /** Feature per node, -1 at leaves. */
-  feature: Int32Array;
-  /** Feature per node, 0 at leaves (for lockstep walks). */
+  /** Feature per node, 0 at leaves (so lockstep walks can read it there too). */
   stepFeature: Int32Array;
   /** Threshold per node; NaN at leaves. */
   threshold: Float32Array;
   /** Leaf value at leaves, 0 elsewhere. */
   value: Float32Array;
-  /** Id of the left child (the right child is the next node); id - 1 at leaves. */
+  /** Id of the left child (the right child is the next node); id - 1 at leaves, so a node is a leaf when `child < id`. */
   child: Int32Array;
   /** Where a missing value goes: 1 left, 0 right; 0 at leaves. */
   missLeft: Uint8Array;
@@ -49,7 +47,6 @@ export interface CompiledForest extends PackedNodes {
 export function compileForest(model: GbdtModel): CompiledForest {
   const f = model.forest;
   const total = f.left.length;
-  const feature = new Int32Array(total);
   const stepFeature = new Int32Array(total);
   const threshold = new Float32Array(total);
   const value = new Float32Array(total);
@@ -86,15 +83,12 @@ export function compileForest(model: GbdtModel): CompiledForest {
       const depth = depthOf[qi]!;
       if (depth > deepest) deepest = depth;
       if (l === -1) {
-        feature[id] = -1;
         threshold[id] = Number.NaN;
         value[id] = f.value[g]!;
         child[id] = id - 1;
         continue;
       }
-      const fg = f.feature[g]!;
-      feature[id] = fg;
-      stepFeature[id] = fg;
+      stepFeature[id] = f.feature[g]!;
       threshold[id] = f.value[g]!;
       missLeft[id] = f.defaultLeft[g] === 1 ? 1 : 0;
       child[id] = next;
@@ -128,16 +122,15 @@ export function compileForest(model: GbdtModel): CompiledForest {
     const g = Math.floor(t / LOCKSTEP);
     if (treeDepth[t]! > groupDepth[g]!) groupDepth[g] = treeDepth[t]!;
   }
-  const nodes = { feature: trimmed(feature), threshold: trimmed(threshold), child: trimmed(child) };
+  const nodes = { stepFeature: trimmed(stepFeature), threshold: trimmed(threshold), child: trimmed(child) };
   return {
-    ...(hasCategorical ? unpacked() : packNodes(model.numFeatures, nodes.feature, nodes.threshold, nodes.child)),
+    ...(hasCategorical ? unpacked() : packNodes(model.numFeatures, nodes.stepFeature, nodes.threshold, nodes.child)),
     numFeatures: model.numFeatures,
     link: linkOf(model.objective.name),
     baseMargin: baseMarginOf(model.objective.name, model.baseScore),
     roots,
     treeDepth,
-    feature: nodes.feature,
-    stepFeature: trimmed(stepFeature),
+    stepFeature: nodes.stepFeature,
     threshold: nodes.threshold,
     value: trimmed(value),
     child: nodes.child,
@@ -150,6 +143,11 @@ export function compileForest(model: GbdtModel): CompiledForest {
   };
 }
 
+/** A leaf's child id points back before it (see `CompiledForest.child`). */
+export function isLeaf(c: CompiledForest, n: number): boolean {
+  return c.child[n]! < n;
+}
+
 /** XGBoost's category test: only non-negative values below 2^24 can be in a set. */
 export function inCategorySet(bits: Uint32Array, offset: number, words: number, x: number): boolean {
   if (!(x >= 0 && x < 16777216)) return false;
@@ -159,7 +157,7 @@ export function inCategorySet(bits: Uint32Array, offset: number, words: number, 
 }
 
 function arraysOf(c: CompiledForest): ArrayBufferView[] {
-  return [c.roots, c.treeDepth, c.groupDepth, c.feature, c.stepFeature, c.threshold, c.value, c.child, c.missLeft, c.catOffset, c.catWords, c.catBits, c.packed, c.cuts, c.cutStart];
+  return [c.roots, c.treeDepth, c.groupDepth, c.stepFeature, c.threshold, c.value, c.child, c.missLeft, c.catOffset, c.catWords, c.catBits, c.packed, c.cuts, c.cutStart];
 }
 
 /** The buffers of a compiled layout, for `postMessage(c, transferablesOf(c))` to a worker thread. */

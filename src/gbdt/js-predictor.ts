@@ -14,7 +14,7 @@
  * hot for every model. compilePredictor('auto') therefore picks the array
  * walker; 'js' is opt-in.
  */
-import { type CompiledForest, compileForest, inCategorySet, sizeOfCompiled } from './compiled-forest.js';
+import { type CompiledForest, compileForest, inCategorySet, isLeaf, sizeOfCompiled } from './compiled-forest.js';
 import { type Predictor, wrapPredictor } from './predictor.js';
 import type { GbdtModel, NumericArray } from './types.js';
 
@@ -73,8 +73,8 @@ export function generateSource(c: CompiledForest): string {
 }
 
 function expr(c: CompiledForest, n: number): string {
-  const f = c.feature[n]!;
-  if (f < 0) return lit(c.value[n]!);
+  if (isLeaf(c, n)) return lit(c.value[n]!);
+  const f = c.stepFeature[n]!;
   const l = c.child[n]!;
   const left = expr(c, l);
   const right = expr(c, l + 1);
@@ -97,7 +97,7 @@ function lit(v: number): string {
 }
 
 function subtreeSize(c: CompiledForest, n: number): number {
-  if (c.feature[n]! < 0) return 1;
+  if (isLeaf(c, n)) return 1;
   return 1 + subtreeSize(c, c.child[n]!) + subtreeSize(c, c.child[n]! + 1);
 }
 
@@ -109,7 +109,7 @@ function maxDepthOf(c: CompiledForest): number {
     while (stack.length > 0) {
       const [n, d] = stack.pop()!;
       if (d > max) max = d;
-      if (c.feature[n]! >= 0) stack.push([c.child[n]!, d + 1], [c.child[n]! + 1, d + 1]);
+      if (!isLeaf(c, n)) stack.push([c.child[n]!, d + 1], [c.child[n]! + 1, d + 1]);
     }
   }
   return max;

@@ -48,21 +48,22 @@ export function unpacked(): PackedNodes {
 
 const bitsFor = (v: number) => (v <= 0 ? 0 : 32 - Math.clz32(v));
 
-/** Packs a breadth-first numeric layout (leaves have feature -1), or returns `unpacked()` when its fields do not fit a word. */
+/** Packs a breadth-first numeric layout (a leaf's child is before it), or returns `unpacked()` when its fields do not fit a word. */
 export function packNodes(numFeatures: number, feature: Int32Array, threshold: Float32Array, child: Int32Array): PackedNodes {
+  const isSplit = (n: number) => child[n]! > n;
   const nodes = feature.length;
   const cutStart = new Int32Array(numFeatures + 1);
   for (let n = 0; n < nodes; n++) {
+    if (!isSplit(n)) continue;
     const f = feature[n]!;
-    if (f < 0) continue;
-    if (f >= numFeatures || Number.isNaN(threshold[n]!)) return unpacked();
+    if (f < 0 || f >= numFeatures || Number.isNaN(threshold[n]!)) return unpacked();
     cutStart[f + 1]!++;
   }
   for (let f = 0; f < numFeatures; f++) cutStart[f + 1]! += cutStart[f]!;
   // Every split's threshold, grouped by feature, then each group sorted and its repeats dropped (-0 and 0 are one).
   const all = new Float32Array(cutStart[numFeatures]!);
   const fill = cutStart.slice(0, numFeatures);
-  for (let n = 0; n < nodes; n++) if (feature[n]! >= 0) all[fill[feature[n]!]!++] = threshold[n]!;
+  for (let n = 0; n < nodes; n++) if (isSplit(n)) all[fill[feature[n]!]!++] = threshold[n]!;
   let distinct = 0;
   let mostCuts = 0;
   for (let f = 0; f < numFeatures; f++) {
@@ -74,14 +75,14 @@ export function packNodes(numFeatures: number, feature: Int32Array, threshold: F
   cutStart[numFeatures] = distinct;
   const cuts = all.slice(0, distinct);
   let farthestChild = 0;
-  for (let n = 0; n < nodes; n++) if (feature[n]! >= 0) farthestChild = Math.max(farthestChild, child[n]! - n + 1);
+  for (let n = 0; n < nodes; n++) if (isSplit(n)) farthestChild = Math.max(farthestChild, child[n]! - n + 1);
   const featureBits = bitsFor(numFeatures - 1);
   const cutBits = bitsFor(mostCuts);
   if (featureBits + cutBits + bitsFor(farthestChild) > 32) return unpacked();
   const packed = new Uint32Array(nodes);
   for (let n = 0; n < nodes; n++) {
+    if (!isSplit(n)) continue; // a leaf: 0
     const f = feature[n]!;
-    if (f < 0) continue; // a leaf: 0
     const k = lowerBound(cuts, cutStart[f]!, cutStart[f + 1]!, threshold[n]!) - cutStart[f]!;
     packed[n] = ((child[n]! - n + 1) << (featureBits + cutBits)) | ((k + 1) << featureBits) | f;
   }

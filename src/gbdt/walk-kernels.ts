@@ -12,19 +12,18 @@ const f32 = Math.fround;
 /** The per-row margin function of the array walker. */
 export function rowMarginFunction(c: CompiledForest): (x: NumericArray, o: number) => number {
   if (!c.hasCategorical) return (x, o) => lockstepMargin(c, x, o);
-  const { roots, feature, threshold, value, child, missLeft, catOffset, catWords, catBits, baseMargin } = c;
+  const { roots, stepFeature: sf, threshold, value, child, missLeft, catOffset, catWords, catBits, baseMargin } = c;
   const numTrees = roots.length;
   return (x, o) => {
     let sum = baseMargin;
     for (let t = 0; t < numTrees; t++) {
       let n = roots[t]!;
-      let f = feature[n]!;
-      while (f >= 0) {
+      while (child[n]! > n) {
+        const f = sf[n]!;
         const v = f32(x[o + f]!);
         if (Number.isNaN(v)) n = child[n]! + 1 - missLeft[n]!;
         else if (catOffset[n]! >= 0) n = child[n]! + (inCategorySet(catBits, catOffset[n]!, catWords[n]!, v) ? 1 : 0);
         else n = child[n]! + (v < threshold[n]! ? 0 : 1);
-        f = feature[n]!;
       }
       sum = f32(sum + value[n]!);
     }
@@ -50,7 +49,7 @@ export function lockstepMargin(c: CompiledForest, x: NumericArray, o: number): n
  * `child + !(x < threshold)` (leaves' NaN threshold keeps them in place).
  */
 function lockstepMarginComplete(c: CompiledForest, x: NumericArray, o: number): number {
-  const { roots, stepFeature: sf, threshold: th, value, child, groupDepth, feature } = c;
+  const { roots, stepFeature: sf, threshold: th, value, child, groupDepth } = c;
   const numTrees = roots.length;
   let sum = c.baseMargin;
   let t = 0;
@@ -93,10 +92,9 @@ function lockstepMarginComplete(c: CompiledForest, x: NumericArray, o: number): 
   }
   for (; t < numTrees; t++) {
     let n = roots[t]!;
-    let f = feature[n]!;
-    while (f >= 0) {
+    while (child[n]! > n) {
+      const f = sf[n]!;
       n = child[n]! + +!(f32(x[o + f]!) < th[n]!);
-      f = feature[n]!;
     }
     sum = f32(sum + value[n]!);
   }
@@ -109,7 +107,7 @@ function lockstepMarginComplete(c: CompiledForest, x: NumericArray, o: number): 
  * plain arrays too) and skips the fround, as float32 inputs need none.
  */
 export function batchRowComplete(c: CompiledForest, x: Float32Array, o: number): number {
-  const { roots, stepFeature: sf, threshold: th, value, child, groupDepth, feature } = c;
+  const { roots, stepFeature: sf, threshold: th, value, child, groupDepth } = c;
   const numTrees = roots.length;
   let sum = c.baseMargin;
   let t = 0;
@@ -152,10 +150,9 @@ export function batchRowComplete(c: CompiledForest, x: Float32Array, o: number):
   }
   for (; t < numTrees; t++) {
     let n = roots[t]!;
-    let f = feature[n]!;
-    while (f >= 0) {
+    while (child[n]! > n) {
+      const f = sf[n]!;
       n = child[n]! + +!(x[o + f]! < th[n]!);
-      f = feature[n]!;
     }
     sum = f32(sum + value[n]!);
   }
@@ -163,7 +160,7 @@ export function batchRowComplete(c: CompiledForest, x: Float32Array, o: number):
 }
 
 function lockstepMarginWithMissing(c: CompiledForest, x: NumericArray, o: number): number {
-  const { roots, stepFeature: sf, threshold: th, value, child, missLeft: ml, groupDepth, feature } = c;
+  const { roots, stepFeature: sf, threshold: th, value, child, missLeft: ml, groupDepth } = c;
   const numTrees = roots.length;
   let sum = c.baseMargin;
   let t = 0;
@@ -206,11 +203,10 @@ function lockstepMarginWithMissing(c: CompiledForest, x: NumericArray, o: number
   }
   for (; t < numTrees; t++) {
     let n = roots[t]!;
-    let f = feature[n]!;
-    while (f >= 0) {
+    while (child[n]! > n) {
+      const f = sf[n]!;
       const v = f32(x[o + f]!);
       n = child[n]! + ((1 - +(v < th[n]!)) ^ (+Number.isNaN(v) & ml[n]!));
-      f = feature[n]!;
     }
     sum = f32(sum + value[n]!);
   }

@@ -68,7 +68,7 @@ export function readLayoutFile(path: string, sourceSha256: string, memory?: Buff
     bytes = readWholeSync(path, memory === undefined ? undefined : (size) => memory.take(size));
     const compiled = decodeCompiledForest(openArtifact(bytes, path), sourceSha256, { inPlace: true });
     // Copied after all (not aligned): the pooled buffer is free again.
-    if (memory !== undefined && compiled.feature.buffer !== bytes.buffer) memory.give(bytes.buffer as ArrayBuffer);
+    if (memory !== undefined && compiled.child.buffer !== bytes.buffer) memory.give(bytes.buffer as ArrayBuffer);
     return compiled;
   } catch {
     if (memory !== undefined && bytes !== undefined) memory.give(bytes.buffer as ArrayBuffer);

@@ -148,7 +148,7 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     // its turn behind requests, and a load thread measured slower too on two cores (cold-load p50 3.8 ms, not 0.35 ms).
     if (artifacts.localPath !== undefined && artifacts.getSealed !== undefined) {
       const stored = readLayoutFile(artifacts.localPath(compiledLayoutKey(key)), expectedSha256, layoutMemory);
-      if (stored !== undefined) return { compiled: stored, fromLayout: true, memory: stored.feature.buffer as ArrayBuffer };
+      if (stored !== undefined) return { compiled: stored, fromLayout: true, memory: stored.child.buffer as ArrayBuffer };
     } else {
       const stored = await readCompiledLayout(target);
       if (stored !== undefined) return { compiled: stored, fromLayout: true };

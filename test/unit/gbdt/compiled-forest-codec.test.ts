@@ -31,7 +31,7 @@ describe('compiled layout bytes', () => {
     const layout = compileForest(numeric.model);
     assert.equal(layout.hasCategorical, false);
     assert.deepEqual([layout.catOffset.length, layout.catWords.length], [0, 0]);
-    const nodes = layout.feature.length;
+    const nodes = layout.child.length;
     // As layouts were written before: both arrays full, -1 and 0 at every node. They decode and predict the same.
     const older = { ...layout, catOffset: new Int32Array(nodes).fill(-1), catWords: new Int32Array(nodes) };
     const decoded = decodeCompiledForest(encodeCompiledForest(older, SHA), SHA);
@@ -39,7 +39,7 @@ describe('compiled layout bytes', () => {
     assert.deepEqual(predictorFromCompiled(decoded).predictBatch(rows), predictorFromCompiled(layout).predictBatch(rows));
     // A categorical forest needs them: a layout without them is refused, never walked.
     const withCategories = compileForest(categorical.model);
-    assert.equal(withCategories.catOffset.length, withCategories.feature.length);
+    assert.equal(withCategories.catOffset.length, withCategories.child.length);
     const stripped = encodeCompiledForest({ ...withCategories, catOffset: new Int32Array(0), catWords: new Int32Array(0) }, SHA);
     assert.throws(() => decodeCompiledForest(stripped, SHA), /array catOffset does not match the node count/);
   });

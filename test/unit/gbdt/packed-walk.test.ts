@@ -35,10 +35,10 @@ describe('packed single-row walk', () => {
     it(`${trees} trees: rows on, just above and just below every threshold, zeros of both signs and infinities walk as the reference does`, () => {
       const { model } = train({ features: data.features, labels: Float32Array.from(data.signal), numFeatures: 6 }, { numBoostRound: trees, maxDepth: 6, seed: trees });
       const layout = compileForest(model);
-      assert.equal(layout.packed.length, layout.feature.length, 'the numeric forest packs');
+      assert.equal(layout.packed.length, layout.child.length, 'the numeric forest packs');
       const predictor = createArrayPredictor(model);
       const thresholds = new Set<number>();
-      for (let n = 0; n < layout.feature.length; n++) if (layout.feature[n]! >= 0) thresholds.add(layout.threshold[n]!);
+      for (let n = 0; n < layout.child.length; n++) if (layout.child[n]! > n) thresholds.add(layout.threshold[n]!);
       const probes = [...thresholds].flatMap((t) => [t, nextFloat32(t, true), nextFloat32(t, false)]);
       probes.push(0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-12 - 0.5);
       const rnd = seeded(trees);
@@ -58,7 +58,7 @@ describe('packed single-row walk', () => {
   it('a forest whose fields do not fit one word is not packed, and the array kernels walk it', () => {
     // One feature of 2^20 with 4,096 distinct thresholds, children far from their parents: 20 + 13 + 14 bits.
     const internal = 4096;
-    const feature = new Int32Array(3 * internal).fill(-1);
+    const feature = new Int32Array(3 * internal);
     const threshold = new Float32Array(3 * internal).fill(Number.NaN);
     const child = new Int32Array(3 * internal);
     for (let n = 0; n < internal; n++) {

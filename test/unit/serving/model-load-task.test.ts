@@ -91,14 +91,14 @@ describe('readLayoutFile', () => {
     const first = readLayoutFile(sound, digest, memory);
     assert.ok(first);
     assert.deepEqual(memory.stats(), { freeBytes: 0, buffers: 0, reused: 0, allocated: 1 });
-    memory.give(first.feature.buffer as ArrayBuffer); // the cache dropped it
+    memory.give(first.child.buffer as ArrayBuffer); // the cache dropped it
     const damaged = sealArtifact(layout, 'crc32');
     damaged[damaged.length - 1]! ^= 1;
     assert.equal(readLayoutFile(fileWith('pooled-damaged.compiled', damaged), digest, memory), undefined);
     assert.equal(memory.stats().buffers, 1, 'the refused read returned its buffer');
     const second = readLayoutFile(sound, digest, memory);
     assert.ok(second);
-    assert.equal(second.feature.buffer, first.feature.buffer, 'the same memory, reused');
+    assert.equal(second.child.buffer, first.child.buffer, 'the same memory, reused');
     assert.equal(predictorFromCompiled(second).predictRow(x.subarray(0, FEATURES)), reference.predictRow(x.subarray(0, FEATURES)));
   });
 
