@@ -12,15 +12,16 @@
 import { AppError } from '../errors.js';
 import type { CompiledForest } from './compiled-forest.js';
 import { LINK_KINDS } from './objectives.js';
+import { MAX_PACKED_DEPTH } from './packed-walk.js';
 
 const MAGIC = 'TMLC';
-// 2: packed nodes for single rows (packed, cuts, cutStart), no per-node `feature` (a leaf is `child < id`). A layout
+// 2: packed nodes for single rows (packed, packedLeaves, cuts, cutStart), no per-node `feature` (a leaf is `child < id`). A layout
 // of version 1 is refused, so its model is compiled from the artifact once and its layout written again.
 const VERSION = 2;
 
-type ArrayField = 'roots' | 'treeDepth' | 'stepFeature' | 'threshold' | 'value' | 'child' | 'missLeft' | 'groupDepth' | 'catOffset' | 'catWords' | 'catBits' | 'packed' | 'cuts' | 'cutStart';
+type ArrayField = 'roots' | 'treeDepth' | 'stepFeature' | 'threshold' | 'value' | 'child' | 'missLeft' | 'groupDepth' | 'catOffset' | 'catWords' | 'catBits' | 'packed' | 'packedLeaves' | 'cuts' | 'cutStart';
 // Each array's element type, as the constructor that views it.
-const VIEWS = { i32: Int32Array, f32: Float32Array, u8: Uint8Array, u32: Uint32Array } as const;
+const VIEWS = { i32: Int32Array, f32: Float32Array, u8: Uint8Array, u16: Uint16Array, u32: Uint32Array } as const;
 const ARRAYS: ReadonlyArray<{ name: ArrayField; type: keyof typeof VIEWS }> = [
   { name: 'roots', type: 'i32' },
   { name: 'treeDepth', type: 'i32' },
@@ -33,7 +34,8 @@ const ARRAYS: ReadonlyArray<{ name: ArrayField; type: keyof typeof VIEWS }> = [
   { name: 'catOffset', type: 'i32' },
   { name: 'catWords', type: 'i32' },
   { name: 'catBits', type: 'u32' },
-  { name: 'packed', type: 'u32' },
+  { name: 'packed', type: 'u16' },
+  { name: 'packedLeaves', type: 'f32' },
   { name: 'cuts', type: 'f32' },
   { name: 'cutStart', type: 'i32' },
 ];
@@ -46,8 +48,8 @@ interface Header {
   /** The float64's bytes in hex: JSON would lose a negative zero. */
   baseMargin: string;
   hasCategorical: boolean;
+  packedDepth: number;
   packedFeatureBits: number;
-  packedCutBits: number;
   lengths: number[];
 }
 
@@ -69,8 +71,8 @@ export function encodeCompiledForest(c: CompiledForest, sourceSha256: string): U
     link: c.link,
     baseMargin: Buffer.from(Float64Array.of(c.baseMargin).buffer).toString('hex'),
     hasCategorical: c.hasCategorical,
+    packedDepth: c.packedDepth,
     packedFeatureBits: c.packedFeatureBits,
-    packedCutBits: c.packedCutBits,
     lengths: ARRAYS.map(({ name }) => c[name].length),
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
@@ -128,23 +130,24 @@ export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: st
     const optional = (name === 'catOffset' || name === 'catWords') && header.hasCategorical !== true && arrays[name].length === 0;
     if (arrays[name].length !== nodes && !optional) throw refuse(`array ${name} does not match the node count`);
   }
-  checkPacking(header, arrays, nodes);
+  checkPacking(header, arrays);
   return {
     numFeatures: header.numFeatures,
     link: header.link,
     baseMargin: new Float64Array(new Uint8Array(Buffer.from(header.baseMargin, 'hex')).buffer)[0]!,
     hasCategorical: header.hasCategorical,
+    packedDepth: header.packedDepth,
     packedFeatureBits: header.packedFeatureBits,
-    packedCutBits: header.packedCutBits,
     ...arrays,
   };
 }
 
-/** Packed nodes are all or nothing: one word a node, the features' threshold ranges, and field widths that fit a word. */
-function checkPacking(header: Header, arrays: Pick<CompiledForest, 'packed' | 'cuts' | 'cutStart'>, nodes: number): void {
-  if (arrays.packed.length === 0 && arrays.cutStart.length === 0) return;
-  const { packedFeatureBits: featureBits, packedCutBits: cutBits } = header;
-  const widths = Number.isInteger(featureBits) && Number.isInteger(cutBits) && featureBits >= 0 && cutBits >= 0 && featureBits + cutBits <= 32;
+/** Packed nodes are all or nothing: complete trees of the stated depth, the features' threshold ranges, a feature that fits a node. */
+function checkPacking(header: Header, arrays: Pick<CompiledForest, 'roots' | 'packed' | 'packedLeaves' | 'cuts' | 'cutStart'>): void {
+  if (arrays.packed.length === 0 && arrays.packedLeaves.length === 0 && arrays.cutStart.length === 0) return;
+  const { packedDepth: depth, packedFeatureBits: featureBits } = header;
+  const shape = Number.isInteger(depth) && depth >= 0 && depth <= MAX_PACKED_DEPTH && Number.isInteger(featureBits) && featureBits >= 0 && featureBits <= 16;
+  const slots = shape ? arrays.roots.length << depth : -1;
   const starts = arrays.cutStart.length === header.numFeatures + 1 && arrays.cutStart[header.numFeatures] === arrays.cuts.length;
-  if (arrays.packed.length !== nodes || header.hasCategorical || !widths || !starts) throw refuse('malformed packed nodes');
+  if (!shape || arrays.packed.length !== slots || arrays.packedLeaves.length !== slots || header.hasCategorical || !starts) throw refuse('malformed packed nodes');
 }

@@ -122,18 +122,16 @@ export function compileForest(model: GbdtModel): CompiledForest {
     const g = Math.floor(t / LOCKSTEP);
     if (treeDepth[t]! > groupDepth[g]!) groupDepth[g] = treeDepth[t]!;
   }
-  const nodes = { stepFeature: trimmed(stepFeature), threshold: trimmed(threshold), child: trimmed(child) };
-  return {
-    ...(hasCategorical ? unpacked() : packNodes(model.numFeatures, nodes.stepFeature, nodes.threshold, nodes.child)),
+  const layout = {
     numFeatures: model.numFeatures,
     link: linkOf(model.objective.name),
     baseMargin: baseMarginOf(model.objective.name, model.baseScore),
     roots,
     treeDepth,
-    stepFeature: nodes.stepFeature,
-    threshold: nodes.threshold,
+    stepFeature: trimmed(stepFeature),
+    threshold: trimmed(threshold),
     value: trimmed(value),
-    child: nodes.child,
+    child: trimmed(child),
     missLeft: trimmed(missLeft),
     groupDepth,
     catOffset: trimmed(catOffset),
@@ -141,6 +139,7 @@ export function compileForest(model: GbdtModel): CompiledForest {
     catBits: Uint32Array.from(bits),
     hasCategorical,
   };
+  return { ...layout, ...(hasCategorical ? unpacked() : packNodes(layout)) };
 }
 
 /** A leaf's child id points back before it (see `CompiledForest.child`). */
@@ -157,7 +156,7 @@ export function inCategorySet(bits: Uint32Array, offset: number, words: number, 
 }
 
 function arraysOf(c: CompiledForest): ArrayBufferView[] {
-  return [c.roots, c.treeDepth, c.groupDepth, c.stepFeature, c.threshold, c.value, c.child, c.missLeft, c.catOffset, c.catWords, c.catBits, c.packed, c.cuts, c.cutStart];
+  return [c.roots, c.treeDepth, c.groupDepth, c.stepFeature, c.threshold, c.value, c.child, c.missLeft, c.catOffset, c.catWords, c.catBits, c.packed, c.packedLeaves, c.cuts, c.cutStart];
 }
 
 /** The buffers of a compiled layout, for `postMessage(c, transferablesOf(c))` to a worker thread. */

@@ -38,7 +38,11 @@ export class Authenticator {
    */
   authenticateNow(authorization: string | undefined): TenantPrincipal | undefined {
     const known = authorization === undefined ? undefined : this.verified.get(authorization);
-    if (known === undefined || this.cache.get(known.keyId) !== known.entry || known.entry.revoked || known.entry.tenant.status === 'suspended') return undefined;
+    if (known === undefined) return undefined;
+    if (this.cache.get(known.keyId) !== known.entry || known.entry.revoked || known.entry.tenant.status === 'suspended') {
+      this.verified.delete(authorization!);
+      return undefined;
+    }
     this.touch(known.keyId, known.entry.tenantId);
     return known.principal;
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileForest, createArrayPredictor, decodeCompiledForest, encodeCompiledForest, train } from '../../../src/gbdt/index.js';
 import type { GbdtModel } from '../../../src/gbdt/index.js';
-import { packNodes } from '../../../src/gbdt/packed-walk.js';
+import { MAX_PACKED_DEPTH, packNodes } from '../../../src/gbdt/packed-walk.js';
 import { makeFeatures, seeded } from './synthetic.js';
 
 /** Sums leaves by walking the model's own node arrays with float32 comparisons: an independent reference. */
@@ -35,7 +35,8 @@ describe('packed single-row walk', () => {
     it(`${trees} trees: rows on, just above and just below every threshold, zeros of both signs and infinities walk as the reference does`, () => {
       const { model } = train({ features: data.features, labels: Float32Array.from(data.signal), numFeatures: 6 }, { numBoostRound: trees, maxDepth: 6, seed: trees });
       const layout = compileForest(model);
-      assert.equal(layout.packed.length, layout.child.length, 'the numeric forest packs');
+      assert.equal(layout.packed.length, trees << layout.packedDepth, 'the numeric forest packs');
+      assert.equal(layout.packedDepth, 6);
       const predictor = createArrayPredictor(model);
       const thresholds = new Set<number>();
       for (let n = 0; n < layout.child.length; n++) if (layout.child[n]! > n) thresholds.add(layout.threshold[n]!);
@@ -55,19 +56,21 @@ describe('packed single-row walk', () => {
     });
   }
 
-  it('a forest whose fields do not fit one word is not packed, and the array kernels walk it', () => {
-    // One feature of 2^20 with 4,096 distinct thresholds, children far from their parents: 20 + 13 + 14 bits.
-    const internal = 4096;
-    const feature = new Int32Array(3 * internal);
-    const threshold = new Float32Array(3 * internal).fill(Number.NaN);
-    const child = new Int32Array(3 * internal);
-    for (let n = 0; n < internal; n++) {
-      feature[n] = 5;
-      threshold[n] = n;
-      child[n] = internal + 2 * n;
+  it('a forest deeper than the packed depth, or with more features than a node holds, is not packed, and the array kernels walk it', () => {
+    const deep = train({ features: data.features, labels: Float32Array.from(data.signal), numFeatures: 6 }, { numBoostRound: 12, maxDepth: 12, minChildWeight: 0 }).model;
+    const layout = compileForest(deep);
+    assert.ok(Math.max(...layout.treeDepth) > MAX_PACKED_DEPTH, 'some tree is deeper than packed trees go');
+    assert.equal(layout.packed.length, 0);
+    const predictor = createArrayPredictor(deep);
+    for (let row = 0; row < 200; row++) {
+      const x = data.features.subarray(row * 6, row * 6 + 6);
+      assert.equal(predictor.predictMarginRow(x), referenceMargin(deep, x, layout.baseMargin));
     }
-    assert.equal(packNodes(1 << 20, feature, threshold, child).packed.length, 0);
-    assert.equal(packNodes(8, feature, threshold, child).packed.length, 3 * internal, 'the same nodes with 8 features fit');
+    // The same shallow forest packs with 6 features and does not with 2^17 (17 bits of feature alone).
+    const { model } = train({ features: data.features, labels: Float32Array.from(data.signal), numFeatures: 6 }, { numBoostRound: 5, maxDepth: 4 });
+    const shallow = compileForest(model);
+    assert.ok(packNodes(shallow).packed.length > 0);
+    assert.equal(packNodes({ ...shallow, numFeatures: 1 << 17 }).packed.length, 0);
   });
 
   it('layouts of the format before packed nodes are refused (the artifact is compiled again), and so are malformed packed nodes', () => {
@@ -78,9 +81,9 @@ describe('packed single-row walk', () => {
     const text = Buffer.from(bytes).toString('latin1');
     const older = Buffer.from(text.replace('"version":2', '"version":1'), 'latin1');
     assert.throws(() => decodeCompiledForest(older, sha), /format version 1/);
-    const truncated = encodeCompiledForest({ ...layout, packed: layout.packed.subarray(1) }, sha);
+    const truncated = encodeCompiledForest({ ...layout, packedLeaves: layout.packedLeaves.subarray(1) }, sha);
     assert.throws(() => decodeCompiledForest(truncated, sha), /malformed packed nodes/);
-    const wide = encodeCompiledForest({ ...layout, packedCutBits: 40 }, sha);
+    const wide = encodeCompiledForest({ ...layout, packedFeatureBits: 17 }, sha);
     assert.throws(() => decodeCompiledForest(wide, sha), /malformed packed nodes/);
   });
 });
