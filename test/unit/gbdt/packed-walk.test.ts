@@ -1,22 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileForest, createArrayPredictor, decodeCompiledForest, encodeCompiledForest, train } from '../../../src/gbdt/index.js';
-import type { GbdtModel } from '../../../src/gbdt/index.js';
 import { MAX_PACKED_DEPTH, packNodes } from '../../../src/gbdt/packed-walk.js';
+import { referenceMargin } from './reference-walk.js';
 import { makeFeatures, seeded } from './synthetic.js';
-
-/** Sums leaves by walking the model's own node arrays with float32 comparisons: an independent reference. */
-function referenceMargin(model: GbdtModel, row: ArrayLike<number>, base: number): number {
-  const f = model.forest;
-  let sum = base;
-  for (let t = 0; t < f.numTrees; t++) {
-    const s = f.treeStart[t]!;
-    let n = 0;
-    while (f.left[s + n] !== -1) n = Math.fround(row[f.feature[s + n]!]!) < f.value[s + n]! ? f.left[s + n]! : f.right[s + n]!;
-    sum = Math.fround(sum + f.value[s + n]!);
-  }
-  return sum;
-}
 
 /** The float32 next to `v` towards +∞ or -∞. */
 function nextFloat32(v: number, up: boolean): number {

@@ -3,31 +3,9 @@ import { describe, it } from 'node:test';
 import { compilePredictor, createArrayPredictor, createJsPredictor, matrixFromRows, train } from '../../../src/gbdt/index.js';
 import { generateSource } from '../../../src/gbdt/js-predictor.js';
 import { compileForest } from '../../../src/gbdt/predictor.js';
-import type { GbdtModel, ObjectiveName } from '../../../src/gbdt/index.js';
+import type { ObjectiveName } from '../../../src/gbdt/index.js';
+import { referenceMargin } from './reference-walk.js';
 import { makeFeatures, seeded } from './synthetic.js';
-
-/** Sums leaves by walking the model's own node arrays: an independent reference. */
-function referenceMargin(model: GbdtModel, row: ArrayLike<number>, base: number): number {
-  const f = model.forest;
-  let sum = base;
-  for (let t = 0; t < f.numTrees; t++) {
-    const s = f.treeStart[t]!;
-    let n = 0;
-    while (f.left[s + n] !== -1) {
-      const x = Math.fround(row[f.feature[s + n]!]!);
-      let left: boolean;
-      if (Number.isNaN(x)) left = f.defaultLeft[s + n] === 1;
-      else if (f.splitType[s + n] === 1) {
-        const k = f.catNodes.indexOf(s + n);
-        const set = Array.from(f.categories.subarray(f.catStart[k]!, f.catStart[k]! + f.catSize[k]!));
-        left = !(x >= 0 && set.includes(Math.trunc(x)));
-      } else left = x < f.value[s + n]!;
-      n = left ? f.left[s + n]! : f.right[s + n]!;
-    }
-    sum = Math.fround(sum + f.value[s + n]!);
-  }
-  return sum;
-}
 
 const data = makeFeatures(1200, 5, 31);
 const r = seeded(32);
