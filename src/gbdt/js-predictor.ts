@@ -42,7 +42,7 @@ export function createJsPredictor(model: GbdtModel): Predictor {
   const batch = (x: Float32Array, rows: number, out: Float32Array): void => {
     for (let r = 0; r < rows; r++) out[r] = margin(x, r * nf);
   };
-  return wrapPredictor('js', c, margin, sizeOfCompiled(c) + 2 * source.length, batch);
+  return wrapPredictor('js', c, sizeOfCompiled(c) + 2 * source.length, { row: margin, batch });
 }
 
 /** The generated source (exported for inspection in tests). */

@@ -9,26 +9,28 @@ import type { NumericArray } from './types.js';
 
 const f32 = Math.fround;
 
-/** The per-row margin function of the array walker. */
-export function rowMarginFunction(c: CompiledForest): (x: NumericArray, o: number) => number {
-  if (!c.hasCategorical) return (x, o) => lockstepMargin(c, x, o);
-  const { roots, stepFeature: sf, threshold, value, child, missLeft, catOffset, catWords, catBits, baseMargin } = c;
+/** The margin of one row with the array walker. */
+export function rowMargin(c: CompiledForest, x: NumericArray, o: number): number {
+  return c.hasCategorical ? categoricalRowMargin(c, x, o) : lockstepMargin(c, x, o);
+}
+
+/** One row of a model with categorical splits: one tree at a time. */
+function categoricalRowMargin(c: CompiledForest, x: NumericArray, o: number): number {
+  const { roots, stepFeature: sf, threshold, value, child, missLeft, catOffset, catWords, catBits } = c;
   const numTrees = roots.length;
-  return (x, o) => {
-    let sum = baseMargin;
-    for (let t = 0; t < numTrees; t++) {
-      let n = roots[t]!;
-      while (child[n]! > n) {
-        const f = sf[n]!;
-        const v = f32(x[o + f]!);
-        if (Number.isNaN(v)) n = child[n]! + 1 - missLeft[n]!;
-        else if (catOffset[n]! >= 0) n = child[n]! + (inCategorySet(catBits, catOffset[n]!, catWords[n]!, v) ? 1 : 0);
-        else n = child[n]! + (v < threshold[n]! ? 0 : 1);
-      }
-      sum = f32(sum + value[n]!);
+  let sum = c.baseMargin;
+  for (let t = 0; t < numTrees; t++) {
+    let n = roots[t]!;
+    while (child[n]! > n) {
+      const f = sf[n]!;
+      const v = f32(x[o + f]!);
+      if (Number.isNaN(v)) n = child[n]! + 1 - missLeft[n]!;
+      else if (catOffset[n]! >= 0) n = child[n]! + (inCategorySet(catBits, catOffset[n]!, catWords[n]!, v) ? 1 : 0);
+      else n = child[n]! + (v < threshold[n]! ? 0 : 1);
     }
-    return sum;
-  };
+    sum = f32(sum + value[n]!);
+  }
+  return sum;
 }
 
 /**
