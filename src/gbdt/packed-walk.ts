@@ -66,8 +66,9 @@ export function packNodes(c: Layout): PackedNodes {
   let depth = 0;
   for (const d of treeDepth) depth = Math.max(depth, d);
   if (depth > MAX_PACKED_DEPTH) return unpacked();
-  const { cuts, cutStart, mostCuts } = splitThresholds(c);
-  if (mostCuts < 0) return unpacked();
+  const thresholds = splitThresholds(c);
+  if (thresholds === undefined) return unpacked();
+  const { cuts, cutStart, mostCuts } = thresholds;
   const featureBits = bitsFor(numFeatures - 1);
   if (featureBits + bitsFor(mostCuts) > 16) return unpacked();
   const size = 1 << depth;
@@ -102,15 +103,15 @@ export function packNodes(c: Layout): PackedNodes {
   return { packed, packedLeaves, packedDepth: depth, packedFeatureBits: featureBits, cuts, cutStart };
 }
 
-/** Each feature's distinct split thresholds (-0 and 0 are one); `mostCuts` -1 when a split is not numeric-packable. */
-function splitThresholds(c: Layout): { cuts: Float32Array; cutStart: Int32Array; mostCuts: number } {
+/** Each feature's distinct split thresholds (-0 and 0 are one), or undefined when a split cannot be packed. */
+function splitThresholds(c: Layout): { cuts: Float32Array; cutStart: Int32Array; mostCuts: number } | undefined {
   const { numFeatures, stepFeature: feature, threshold, child } = c;
   const nodes = child.length;
   const cutStart = new Int32Array(numFeatures + 1);
   for (let n = 0; n < nodes; n++) {
     if (child[n]! < n) continue;
     const f = feature[n]!;
-    if (f < 0 || f >= numFeatures || Number.isNaN(threshold[n]!)) return { cuts: new Float32Array(0), cutStart, mostCuts: -1 };
+    if (f < 0 || f >= numFeatures || Number.isNaN(threshold[n]!)) return undefined;
     cutStart[f + 1]!++;
   }
   for (let f = 0; f < numFeatures; f++) cutStart[f + 1]! += cutStart[f]!;

@@ -83,12 +83,12 @@ class CompiledPredictor implements Predictor {
 
   predictRow(row: NumericArray, offset = 0): number {
     this.checkRow(row, offset);
-    return outputOf(this.c.link, this.rowMargin(row, offset));
+    return outputOf(this.c.link, this.marginOf(row, offset));
   }
 
   predictMarginRow(row: NumericArray, offset = 0): number {
     this.checkRow(row, offset);
-    return this.rowMargin(row, offset);
+    return this.marginOf(row, offset);
   }
 
   predictBatch(features: NumericArray, out?: Float32Array): Float32Array {
@@ -105,7 +105,7 @@ class CompiledPredictor implements Predictor {
     return this.margins(features, out);
   }
 
-  private rowMargin(row: NumericArray, offset: number): number {
+  private marginOf(row: NumericArray, offset: number): number {
     return this.kernels === undefined ? rowMargin(this.c, row, offset) : this.kernels.row(row, offset);
   }
 

@@ -22,7 +22,7 @@ export class Authenticator {
   // Per Authorization header already verified: the key entry it was verified against and the principal built from it.
   // A hit is one map lookup (no parsing of the header per request); it counts only while the cache still holds that
   // very entry, so a revoked, changed, expired or evicted key is verified afresh.
-  private readonly verified = new Map<string, { keyId: string; entry: CachedKey; principal: TenantPrincipal }>();
+  private readonly verified = new Map<string, { entry: CachedKey; principal: TenantPrincipal }>();
 
   constructor(
     private readonly db: Db,
@@ -37,14 +37,16 @@ export class Authenticator {
    * `authenticate` decides, and produces the error.
    */
   authenticateNow(authorization: string | undefined): TenantPrincipal | undefined {
-    const known = authorization === undefined ? undefined : this.verified.get(authorization);
+    if (authorization === undefined) return undefined;
+    const known = this.verified.get(authorization);
     if (known === undefined) return undefined;
-    if (this.cache.get(known.keyId) !== known.entry || known.entry.revoked || known.entry.tenant.status === 'suspended') {
-      this.verified.delete(authorization!);
+    const { entry, principal } = known;
+    if (this.cache.get(entry.keyId) !== entry || entry.revoked || entry.tenant.status === 'suspended') {
+      this.verified.delete(authorization);
       return undefined;
     }
-    this.touch(known.keyId, known.entry.tenantId);
-    return known.principal;
+    this.touch(entry.keyId, entry.tenantId);
+    return principal;
   }
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
@@ -72,7 +74,7 @@ export class Authenticator {
       limits: effectiveLimits(entry.tenant.limits),
     };
     if (this.verified.size >= MAX_VERIFIED_HEADERS) this.verified.clear();
-    this.verified.set(authorization!, { keyId: entry.keyId, entry, principal });
+    this.verified.set(authorization!, { entry, principal });
     return principal;
   }
 
