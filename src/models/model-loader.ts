@@ -29,9 +29,9 @@ export interface ModelLoader {
   useTarget<R>(target: ServingTarget, fn: (model: ServableModel) => R | Promise<R>): Promise<R>;
   /** `target` answered from memory, or undefined when it would need a look-up (a loader may not implement it). */
   targetNow?(tenantId: string, name: string): ServingTarget | undefined;
-  /** Whether this target's model is in memory now (a loader may not implement it). */
-  isResident?(target: ServingTarget): boolean;
-  /** `useTarget` for a synchronous `fn` when the model is resident, or undefined having run nothing. */
+  /** Whether `useTargetNow` may serve this target: its model is in memory, or can be loaded without waiting (a loader may not implement it). */
+  servesNow?(target: ServingTarget): boolean;
+  /** `useTarget` for a synchronous `fn` when the model is resident or loads without waiting, or undefined having run nothing. */
   useTargetNow?<R>(target: ServingTarget, fn: (model: ServableModel) => R): { value: R } | undefined;
   close(): void;
 }

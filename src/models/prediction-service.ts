@@ -108,9 +108,9 @@ export class PredictionService {
   }
 
   /**
-   * `predict` at once, when nothing needs waiting for: the serving version and
-   * its model are in memory, the request is small and the limits decide from
-   * memory (`runPredictionNow`). Otherwise undefined, having kept no charge and
+   * `predict` at once, when nothing needs waiting for: the serving version is
+   * in memory, its model too or readable at once (`servesNow`), the request is
+   * small and the limits decide from memory (`runPredictionNow`). Otherwise undefined, having kept no charge and
    * run nothing: then call `predict`. Bad input throws as in `predict`.
    */
   predictNow(tenant: LimitedTenant, name: string, request: PredictRequest): { predictions: number[]; model: ServedBy } | undefined {
@@ -124,7 +124,7 @@ export class PredictionService {
       request.rows !== undefined
         ? encodeRowObjects(target.spec.features, request.rows, target.prefix)
         : encodeInstances(target.spec.features, request.instances!, target.prefix);
-    if (loader.isResident?.(target) !== true) return undefined;
+    if (loader.servesNow?.(target) !== true) return undefined;
     // The quota and the slot decide first: the model is only taken (a cache hit counted) for rows that will run now.
     try {
       const ran = limits ? runPredictionNow(limits, tenant, x.rows, () => predictResident(loader, target, x.data)) : { value: predictResident(loader, target, x.data) };
@@ -256,7 +256,7 @@ async function* answerFromThread(session: BatchSession, slices: PredictedSlice[]
   }
 }
 
-/** Predicts with a model checked resident; throws NOT_RESIDENT if it was replaced since (the queued path reloads it). */
+/** Predicts with a model the loader serves now; throws NOT_RESIDENT if it cannot after all (the queued path loads it). */
 function predictResident(loader: ModelLoader, target: ServingTarget, x: Float32Array): Float32Array {
   const out = loader.useTargetNow!(target, ({ predictor }) => predictor.predictBatch(x));
   if (out === undefined) throw NOT_RESIDENT;

@@ -147,10 +147,7 @@ export class ModelCache<T> {
     const hit = this.tryAcquire(key);
     if (hit !== undefined) return hit;
     const id = idOf(key);
-    const tenant = this.tenant(key.tenantId);
-    this.policy.recordAccess(id);
-    tenant.counters.misses++;
-    this.onEvent?.({ type: 'miss', key });
+    this.countMiss(id, key);
     let flight = this.flights.get(id);
     if (flight === undefined) flight = this.startLoad(id, key);
     flight.waiters++;
@@ -170,6 +167,26 @@ export class ModelCache<T> {
     this.onEvent?.({ type: 'hit', key });
     entry.pins++;
     return this.lease(entry);
+  }
+
+  /**
+   * Like `acquire` for a model that `loadNow` can load synchronously (a local
+   * read of a compiled layout, a fraction of a millisecond): a hit, or a miss
+   * loaded and pinned before this returns, with no promise, queue or timer per
+   * request. Undefined, having counted nothing, when a load of this key is
+   * already running (join it with `acquire`) or `loadNow` cannot load it (it
+   * returns undefined; `acquire`'s loader then reports why).
+   */
+  acquireNow(key: ModelKey, loadNow: (key: ModelKey) => LoadedModel<T> | undefined): ModelLease<T> | undefined {
+    const hit = this.tryAcquire(key);
+    if (hit !== undefined) return hit;
+    const id = idOf(key);
+    if (this.flights.has(id)) return undefined;
+    const started = performance.now();
+    const loaded = loadNow(key);
+    if (loaded === undefined) return undefined;
+    this.countMiss(id, key);
+    return this.lease(this.loaded(id, key, loaded, performance.now() - started, 1, false));
   }
 
   /** Loads `keys` ahead of traffic (at most `concurrency` at a time); failures are reported, not thrown. */
@@ -270,6 +287,12 @@ export class ModelCache<T> {
     return state;
   }
 
+  private countMiss(id: string, key: ModelKey): void {
+    this.policy.recordAccess(id);
+    this.tenant(key.tenantId).counters.misses++;
+    this.onEvent?.({ type: 'miss', key });
+  }
+
   private startLoad(id: string, key: ModelKey): Flight<T> {
     const started = performance.now();
     const counters = this.tenant(key.tenantId).counters;
@@ -280,32 +303,7 @@ export class ModelCache<T> {
       promise: this.load(key).then(
         (loaded) => {
           if (this.flights.get(id) === flight) this.flights.delete(id);
-          const durationMs = performance.now() - started;
-          counters.loads++;
-          counters.loadMsTotal += durationMs;
-          counters.loadMsMax = Math.max(counters.loadMsMax, durationMs);
-          const now = this.now();
-          const entry: Entry<T> = {
-            id,
-            key,
-            value: loaded.value,
-            sizeBytes: Math.max(0, loaded.sizeBytes),
-            loadCostMs: loaded.loadCostMs ?? durationMs,
-            priority: 0,
-            pins: flight.waiters, // pinned for every waiter before anything can evict it
-            resident: false,
-            hits: 0,
-            loadMs: durationMs,
-            loadedAt: now,
-            lastUsedAt: now,
-          };
-          const admitted = !flight.stale && this.admit(entry);
-          if (!admitted) {
-            counters.notAdmitted++;
-            this.transientBytes += entry.sizeBytes;
-          }
-          this.onEvent?.({ type: 'load', key, durationMs, sizeBytes: entry.sizeBytes, admitted });
-          return entry;
+          return this.loaded(id, key, loaded, performance.now() - started, flight.waiters, flight.stale);
         },
         (error: unknown) => {
           if (this.flights.get(id) === flight) this.flights.delete(id);
@@ -318,6 +316,36 @@ export class ModelCache<T> {
     };
     this.flights.set(id, flight);
     return flight;
+  }
+
+  /** A finished load as an entry, pinned `pins` times, admitted unless `stale` or refused; counted and reported. */
+  private loaded(id: string, key: ModelKey, loaded: LoadedModel<T>, durationMs: number, pins: number, stale: boolean): Entry<T> {
+    const counters = this.tenant(key.tenantId).counters;
+    counters.loads++;
+    counters.loadMsTotal += durationMs;
+    counters.loadMsMax = Math.max(counters.loadMsMax, durationMs);
+    const now = this.now();
+    const entry: Entry<T> = {
+      id,
+      key,
+      value: loaded.value,
+      sizeBytes: Math.max(0, loaded.sizeBytes),
+      loadCostMs: loaded.loadCostMs ?? durationMs,
+      priority: 0,
+      pins, // pinned for every waiter before anything can evict it
+      resident: false,
+      hits: 0,
+      loadMs: durationMs,
+      loadedAt: now,
+      lastUsedAt: now,
+    };
+    const admitted = !stale && this.admit(entry);
+    if (!admitted) {
+      counters.notAdmitted++;
+      this.transientBytes += entry.sizeBytes;
+    }
+    this.onEvent?.({ type: 'load', key, durationMs, sizeBytes: entry.sizeBytes, admitted });
+    return entry;
   }
 
   /** Makes room for `entry` and inserts it, or returns false if it must not be kept. */

@@ -22,7 +22,7 @@ import type { ArtifactStore } from '../storage/artifact-store.js';
 import { BufferPool } from '../storage/buffer-pool.js';
 import { connectModelCacheToBus } from './cache-invalidation.js';
 import type { InvalidationBus } from './invalidation-bus.js';
-import { ModelCache, type ModelKey } from './model-cache.js';
+import { type LoadedModel, ModelCache, type ModelKey } from './model-cache.js';
 import type { ModelCacheEvent } from './model-cache-stats.js';
 import type { ServingConfig, ModelRef } from './serving-config.js';
 import type { ServingMetrics } from './serving-metrics.js';
@@ -132,12 +132,21 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     if (target === undefined || !sameKey(cacheKeyOf(target), key)) throw new AppError('internal', `no target was handed over to load ${key.model}@${key.version}`);
     const label = `${target.name}@${target.version}`;
     const { compiled, fromLayout, memory } = await loadLayout(target, label);
-    // The array walker: as fast as generated code for single rows of 100 depth-6 trees, a third of its memory
-    // and 3x faster to build (measured, see README). It keeps nothing of the parsed model, so its size is the entry's.
-    const predictor = predictorFromCompiled(compiled);
     // Published before compiled layouts existed, or the layout was lost: store it for the next load.
     if (!fromLayout) void putCompiledLayout(artifacts, target.artifactKey, compiled, target.artifactSha256).catch(() => {});
-    return { value: { predictor, sha256: target.artifactSha256, ...(memory === undefined ? {} : { memory }) }, sizeBytes: predictor.sizeBytes };
+    return entryOf(target, compiled, memory);
+  };
+
+  // On the folder store a sound compiled layout is one synchronous read (see `loadLayout`): a cold single-row request
+  // then takes the same synchronous path as a hit, with no promise, queue entry or abort signal of its own.
+  const loadsLayoutsNow = artifacts.localPath !== undefined && artifacts.getSealed !== undefined;
+  /** The folder store's compiled layout of the target, in pooled memory, if it is sound and made from this very artifact. */
+  const readLocalLayout = (target: ServingTarget) =>
+    readLayoutFile(artifacts.localPath!(compiledLayoutKey(target.artifactKey)), target.artifactSha256, layoutMemory);
+  /** The target's entry from its local compiled layout, read now; undefined when there is no sound one (`loadTarget` then decides). */
+  const loadNow = (target: ServingTarget): LoadedModel<LoadedPredictor> | undefined => {
+    const stored = readLocalLayout(target);
+    return stored === undefined ? undefined : entryOf(target, stored, stored.child.buffer as ArrayBuffer);
   };
 
   /** The target's compiled layout: the stored one if it is sound and made from this very artifact, else compiled from the artifact. */
@@ -146,8 +155,8 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     // The compiled layout published next to the artifact: no parse, no compile (a fraction of a millisecond). On the
     // folder store, one synchronous read on the event loop: an async read is four thread-pool round trips, each waiting
     // its turn behind requests, and a load thread measured slower too on two cores (cold-load p50 3.8 ms, not 0.35 ms).
-    if (artifacts.localPath !== undefined && artifacts.getSealed !== undefined) {
-      const stored = readLayoutFile(artifacts.localPath(compiledLayoutKey(key)), expectedSha256, layoutMemory);
+    if (loadsLayoutsNow) {
+      const stored = readLocalLayout(target);
       if (stored !== undefined) return { compiled: stored, fromLayout: true, memory: stored.child.buffer as ArrayBuffer };
     } else {
       const stored = await readCompiledLayout(target);
@@ -231,7 +240,8 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
   };
 
   const useTargetNow = <R>(target: ServingTarget, fn: (model: ServableModel) => R): { value: R } | undefined => {
-    const lease = models.tryAcquire(cacheKeyOf(target));
+    const key = cacheKeyOf(target);
+    const lease = models.tryAcquire(key) ?? (loadsLayoutsNow ? models.acquireNow(key, () => loadNow(target)) : undefined);
     if (lease === undefined) return undefined;
     if (lease.value.sha256 !== target.artifactSha256) {
       lease.release(); // a reused version number: `useTarget` reloads it
@@ -271,7 +281,7 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     useVersion: async (tenantId, name, version, fn) => useTarget(await versionTarget(tenantId, name, version), fn),
     target,
     versionTarget,
-    isResident: (t) => models.has(cacheKeyOf(t)),
+    servesNow: (t) => loadsLayoutsNow || models.has(cacheKeyOf(t)),
     onCacheEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -302,6 +312,14 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
       models.clear();
     },
   };
+}
+
+/** A cache entry for `compiled`, counted at the compiled predictor's size. */
+function entryOf(target: ServingTarget, compiled: CompiledForest, memory: ArrayBuffer | undefined): LoadedModel<LoadedPredictor> {
+  // The array walker: as fast as generated code for single rows of 100 depth-6 trees, a third of its memory
+  // and 3x faster to build (measured, see README). It keeps nothing of the parsed model, so its size is the entry's.
+  const predictor = predictorFromCompiled(compiled);
+  return { value: { predictor, sha256: target.artifactSha256, ...(memory === undefined ? {} : { memory }) }, sizeBytes: predictor.sizeBytes };
 }
 
 function sameKey(a: ModelKey, b: ModelKey): boolean {

@@ -5,10 +5,13 @@
  * hit per call.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { predictBatch } from '../../../src/gbdt/index.js';
 import { resolveTenantLimits } from '../../../src/limits/tenant-limits.js';
+import { compiledLayoutKey } from '../../../src/models/artifact-publish.js';
 import type { ModelCacheEvent } from '../../../src/serving/model-cache-stats.js';
+import { cacheKeyOf } from '../../../src/serving/model-serving.js';
 import { publishModel, tinyModel } from '../../support/serving-models.js';
 import { startTestPlatform, type TestPlatform } from '../../support/test-platform.js';
 
@@ -57,6 +60,38 @@ describe('predict, answered at once or queued', () => {
     assert.equal(events.filter((e) => e === 'hit').length + events.filter((e) => e === 'miss').length, 51, 'one cache look-up per call');
     const { predictions } = (await t.call(q.key, 'GET', '/v1/usage')).json() as { predictions: { day: { used: number }; month: { used: number } } };
     assert.deepEqual([predictions.day.used, predictions.month.used], [rowsSent, rowsSent]);
+  });
+
+  test('a cold model is loaded from its compiled layout and answered at once; without a layout it is queued', async () => {
+    const q = await t.createTenant('fast-path-cold', { limits: { requestsPerSecond: 10_000, burst: 10_000 } });
+    await publishModel(t.platform, q.id, 'm', model);
+    // A first call reads the version and the usage counters into memory; then the model leaves the cache.
+    assert.equal((await t.call(q.key, 'POST', '/v1/models/m/predict', { instances: [[1, 2, 3]] })).statusCode, 200);
+    const target = await t.platform.serving.target(q.id, 'm');
+    t.platform.serving.cache.invalidateTenant(q.id);
+    const tenant = { tenantId: q.id, limits: resolveTenantLimits({ requestsPerSecond: 10_000, burst: 10_000 }) };
+    const events: ModelCacheEvent['type'][] = [];
+    const stop = t.platform.serving.onCacheEvent((e) => {
+      if (e.key.tenantId === q.id) events.push(e.type);
+    });
+    const { predictions: service } = t.platform.models;
+    assert.deepEqual(service.predictNow(tenant, 'm', { instances: [[4, 5, 6]] })?.predictions, expected([[4, 5, 6]]).map((v) => Math.fround(v)));
+    assert.deepEqual(events, ['miss', 'load']);
+    assert.ok(t.platform.serving.cache.has(cacheKeyOf(target)), 'and kept');
+
+    // No compiled layout to read: nothing is loaded or charged at once, and the queued path compiles the artifact.
+    t.platform.serving.cache.invalidateTenant(q.id);
+    const layout = t.platform.artifacts.localPath!(compiledLayoutKey(target.artifactKey));
+    rmSync(layout);
+    events.length = 0;
+    assert.equal(service.predictNow(tenant, 'm', { instances: [[4, 5, 6]] }), undefined);
+    assert.deepEqual(events, []);
+    const res = await t.call(q.key, 'POST', '/v1/models/m/predict', { instances: [[4, 5, 6]] });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(events, ['miss', 'load']);
+    stop();
+    const { predictions } = (await t.call(q.key, 'GET', '/v1/usage')).json() as { predictions: { day: { used: number } } };
+    assert.equal(predictions.day.used, 3, 'each call charged once');
   });
 
   test('bad input is refused the same way on both paths', async () => {

@@ -358,3 +358,83 @@ describe('model cache: dropped values', () => {
     assert.deepEqual(dropped, ['b'], 'a stays resident');
   });
 });
+
+describe('model cache: synchronous loads (acquireNow)', () => {
+  const now = (k: ModelKey) => ({ value: `now-${k.tenantId}`, sizeBytes: 100, loadCostMs: 1 });
+
+  test('a miss loaded now is pinned, admitted and counted as one miss and one load; the next request hits', () => {
+    const { cache, loads, events } = harness({ budgetBytes: 1000 });
+    const lease = cache.acquireNow(key('a'), now);
+    assert.equal(lease?.value, 'now-a');
+    assert.equal(cache.snapshot().entries[0]?.pins, 1, 'held by its lease');
+    lease.release();
+    assert.equal(cache.snapshot().entries[0]?.pins, 0);
+    assert.deepEqual(loads, [], 'the asynchronous loader was not called');
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['miss', 'load'],
+    );
+    const again = cache.acquireNow(key('a'), () => assert.fail('a resident model is not loaded again'));
+    assert.equal(again?.value, 'now-a');
+    again.release();
+    const stats = cache.stats().tenants.a;
+    assert.deepEqual([stats?.hits, stats?.misses, stats?.loads], [1, 1, 1]);
+  });
+
+  test('a model it cannot load now is left to acquire, with nothing counted', async () => {
+    const { cache, loads, events } = harness({ budgetBytes: 1000 });
+    assert.equal(
+      cache.acquireNow(key('a'), () => undefined),
+      undefined,
+    );
+    assert.deepEqual(events, []);
+    assert.equal(cache.stats().totals.misses, 0);
+    assert.equal(await touch(cache, key('a')), 'a/m/1');
+    assert.deepEqual(loads, ['a/m/1']);
+  });
+
+  test('while a load of the key is in flight it answers undefined, so requests join that one load', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const { cache } = harness({
+      budgetBytes: 1000,
+      load: async (k) => {
+        await gate;
+        return { value: `async-${k.tenantId}`, sizeBytes: 100 };
+      },
+    });
+    const waiting = touch(cache, key('a'));
+    assert.equal(
+      cache.acquireNow(key('a'), () => assert.fail('no second load while one is in flight')),
+      undefined,
+    );
+    release();
+    assert.equal(await waiting, 'async-a');
+    assert.equal(cache.stats().tenants.a?.loads, 1);
+  });
+
+  test('it evicts under the budget like any load, and a model too large to keep is served once and dropped', () => {
+    const dropped: string[] = [];
+    const cache = new ModelCache<string>({
+      budgetBytes: 250,
+      policy: 'lru',
+      load: async () => assert.fail('not used'),
+      onDrop: (v) => dropped.push(v),
+    });
+    for (const t of ['a', 'b', 'c']) cache.acquireNow(key(t), now)?.release();
+    assert.deepEqual(
+      cache.snapshot().entries.map((e) => e.tenantId).sort(),
+      ['b', 'c'],
+    );
+    assert.deepEqual(dropped, ['now-a']);
+    const big = cache.acquireNow(key('d'), (k) => ({ value: `big-${k.tenantId}`, sizeBytes: 1000 }));
+    assert.equal(big?.value, 'big-d');
+    assert.equal(cache.snapshot().transientBytes, 1000);
+    big.release();
+    assert.equal(cache.snapshot().transientBytes, 0);
+    assert.deepEqual(dropped, ['now-a', 'big-d']);
+    assert.equal(cache.stats().totals.notAdmitted, 1);
+  });
+});
