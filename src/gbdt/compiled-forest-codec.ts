@@ -22,6 +22,10 @@ const VERSION = 2;
 type ArrayField = 'roots' | 'treeDepth' | 'stepFeature' | 'threshold' | 'value' | 'child' | 'missLeft' | 'groupDepth' | 'catOffset' | 'catWords' | 'catBits' | 'packed' | 'packedLeaves' | 'cuts' | 'cutStart';
 // Each array's element type, as the constructor that views it.
 const VIEWS = { i32: Int32Array, f32: Float32Array, u8: Uint8Array, u16: Uint16Array, u32: Uint32Array } as const;
+// Empty arrays (a numeric forest's three category arrays, an unpackable forest's packed nodes) are these, shared by
+// every decoded layout: the views of a cached model live as long as it does, so V8 promotes each one made per cold load.
+// Nothing can write to an empty array, and `transferablesOf` never moves an empty buffer.
+const EMPTY = { i32: new Int32Array(0), f32: new Float32Array(0), u8: new Uint8Array(0), u16: new Uint16Array(0), u32: new Uint32Array(0) } as const;
 const ARRAYS: ReadonlyArray<{ name: ArrayField; type: keyof typeof VIEWS }> = [
   { name: 'roots', type: 'i32' },
   { name: 'treeDepth', type: 'i32' },
@@ -121,7 +125,7 @@ export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: st
     const length = header.lengths[i]!;
     const View = VIEWS[type];
     if (!Number.isInteger(length) || length < 0 || at + length * View.BYTES_PER_ELEMENT > own.length) throw refuse(`array ${name} out of bounds`);
-    (arrays as Record<ArrayField, ArrayBufferView>)[name] = new View(own.buffer, own.byteOffset + at, length);
+    (arrays as Record<ArrayField, ArrayBufferView>)[name] = length === 0 ? EMPTY[type] : new View(own.buffer, own.byteOffset + at, length);
     at += align8(length * View.BYTES_PER_ELEMENT);
   }
   const nodes = arrays.child.length;

@@ -159,9 +159,9 @@ function arraysOf(c: CompiledForest): ArrayBufferView[] {
   return [c.roots, c.treeDepth, c.groupDepth, c.stepFeature, c.threshold, c.value, c.child, c.missLeft, c.catOffset, c.catWords, c.catBits, c.packed, c.packedLeaves, c.cuts, c.cutStart];
 }
 
-/** The buffers of a compiled layout, for `postMessage(c, transferablesOf(c))` to a worker thread. */
+/** The buffers of a compiled layout, for `postMessage(c, transferablesOf(c))` to a worker thread. Empty ones stay (a decoded layout shares them). */
 export function transferablesOf(c: CompiledForest): ArrayBuffer[] {
-  return [...new Set(arraysOf(c).map((a) => a.buffer as ArrayBuffer))];
+  return [...new Set(arraysOf(c).map((a) => a.buffer as ArrayBuffer))].filter((b) => b.byteLength > 0);
 }
 
 /** Bytes held by a compiled layout. */

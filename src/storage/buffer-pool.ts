@@ -42,7 +42,7 @@ export class BufferPool {
 
   /** Takes a buffer back for reuse; the caller guarantees nothing reads or writes it any more. Beyond `maxBytes`, the oldest go to the GC. */
   give(buffer: ArrayBuffer): void {
-    if (buffer.byteLength > this.maxBytes) return;
+    if (buffer.byteLength === 0 || buffer.byteLength > this.maxBytes) return; // an empty one is shared, never anyone's memory
     this.#free.push(buffer);
     this.#freeBytes += buffer.byteLength;
     while (this.#freeBytes > this.maxBytes) this.#freeBytes -= this.#free.shift()!.byteLength;

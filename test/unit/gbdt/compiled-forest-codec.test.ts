@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { compileForest, decodeCompiledForest, encodeCompiledForest, importXgboostJson, predictorFromCompiled } from '../../../src/gbdt/index.js';
+import { compileForest, decodeCompiledForest, encodeCompiledForest, importXgboostJson, predictorFromCompiled, transferablesOf } from '../../../src/gbdt/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/xgboost/', import.meta.url));
 const cases = (JSON.parse(readFileSync(join(FIXTURES, 'cases.json'), 'utf8')) as { cases: Array<{ name: string; model: string; rows: (number | null)[] }> }).cases;
@@ -42,6 +42,21 @@ describe('compiled layout bytes', () => {
     assert.equal(withCategories.catOffset.length, withCategories.child.length);
     const stripped = encodeCompiledForest({ ...withCategories, catOffset: new Int32Array(0), catWords: new Int32Array(0) }, SHA);
     assert.throws(() => decodeCompiledForest(stripped, SHA), /array catOffset does not match the node count/);
+  });
+
+  it('shares one empty array among decoded layouts, and moving a layout to a thread never takes it', () => {
+    const numeric = cases.map((c) => importXgboostJson(readFileSync(join(FIXTURES, c.model), 'utf8'))).find((m) => !m.featureKinds.includes('categorical'))!;
+    const bytes = encodeCompiledForest(compileForest(numeric), SHA);
+    const [a, b] = [decodeCompiledForest(bytes, SHA), decodeCompiledForest(bytes, SHA)];
+    assert.equal(a.catBits.length, 0);
+    assert.equal(a.catBits, b.catBits, 'one view, not one per load');
+    assert.notEqual(a.child, b.child);
+    const moved = transferablesOf(a);
+    assert.ok(moved.length > 0 && moved.every((buffer) => buffer.byteLength > 0));
+    structuredClone(a, { transfer: moved });
+    assert.equal(a.child.length, 0, 'a moved layout is detached here');
+    // The other layout, sharing the empty arrays, is intact: encoding views every array's buffer (a detached one throws).
+    assert.deepEqual(decodeCompiledForest(encodeCompiledForest(b, SHA), SHA).child, b.child);
   });
 
   it('refuses a layout made from another artifact, or bytes that are not one', () => {
