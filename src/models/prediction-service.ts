@@ -110,8 +110,9 @@ export class PredictionService {
   /**
    * `predict` at once, when nothing needs waiting for: the serving version is
    * in memory, its model too or readable at once (`servesNow`), the request is
-   * small and the limits decide from memory (`runPredictionNow`). Otherwise undefined, having kept no charge and
-   * run nothing: then call `predict`. Bad input throws as in `predict`.
+   * small and the limits decide from memory (`runPredictionNow`). Otherwise
+   * undefined, having kept no charge and run nothing: then call `predict`.
+   * Bad input throws as in `predict`.
    */
   predictNow(tenant: LimitedTenant, name: string, request: PredictRequest): { predictions: number[]; model: ServedBy } | undefined {
     const { loader, limits } = this;
