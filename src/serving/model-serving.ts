@@ -111,8 +111,9 @@ export function ownVersionTarget(tenantId: string, info: ModelVersionInfo): Serv
 export function createModelServing(options: ModelServingOptions): ModelServing {
   const { sources, artifacts } = options;
   const memo = new TargetMemo();
-  // The cache calls `load` synchronously inside `acquire` on a miss, so the
-  // target being acquired is handed over through this slot (see `acquire`).
+  // The cache calls `load` synchronously inside `acquire` on a miss (and the
+  // loader it is given inside `acquireNow`), so the target being acquired is
+  // handed over through this slot (see `acquire`, `useTargetNow`).
   let handoff: ServingTarget | undefined;
   let cache: ModelCache<LoadedPredictor> | undefined;
   const metrics = options.metrics?.(() => cache!.snapshot());
@@ -143,8 +144,10 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
   /** The folder store's compiled layout of the target, in pooled memory, if it is sound and made from this very artifact. */
   const readLocalLayout = (target: ServingTarget) =>
     readLayoutFile(artifacts.localPath!(compiledLayoutKey(target.artifactKey)), target.artifactSha256, layoutMemory);
-  /** The target's entry from its local compiled layout, read now; undefined when there is no sound one (`loadTarget` then decides). */
-  const loadNow = (target: ServingTarget): LoadedModel<LoadedPredictor> | undefined => {
+  /** The handed-over target's entry from its local compiled layout, read now; undefined when there is no sound one (`loadTarget` then decides). */
+  const loadNow = (key: ModelKey): LoadedModel<LoadedPredictor> | undefined => {
+    const target = handoff;
+    if (!loadsLayoutsNow || target === undefined || !sameKey(cacheKeyOf(target), key)) return undefined;
     const stored = readLocalLayout(target);
     return stored === undefined ? undefined : entryOf(target, stored, stored.child.buffer as ArrayBuffer);
   };
@@ -240,8 +243,9 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
   };
 
   const useTargetNow = <R>(target: ServingTarget, fn: (model: ServableModel) => R): { value: R } | undefined => {
-    const key = cacheKeyOf(target);
-    const lease = models.tryAcquire(key) ?? (loadsLayoutsNow ? models.acquireNow(key, () => loadNow(target)) : undefined);
+    handoff = target;
+    const lease = models.acquireNow(cacheKeyOf(target), loadNow);
+    handoff = undefined;
     if (lease === undefined) return undefined;
     if (lease.value.sha256 !== target.artifactSha256) {
       lease.release(); // a reused version number: `useTarget` reloads it
