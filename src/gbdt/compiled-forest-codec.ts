@@ -43,6 +43,7 @@ const ARRAYS: ReadonlyArray<{ name: ArrayField; type: keyof typeof VIEWS }> = [
   { name: 'cuts', type: 'f32' },
   { name: 'cutStart', type: 'i32' },
 ];
+const INDEX = Object.fromEntries(ARRAYS.map(({ name }, i) => [name, i])) as Record<ArrayField, number>;
 
 interface Header {
   version: number;
@@ -102,7 +103,7 @@ export function encodeCompiledForest(c: CompiledForest, sourceSha256: string): U
  * gives it up) the arrays view those bytes where they lie, if they start at an
  * 8-byte boundary; otherwise they are copied into a buffer of their own.
  */
-export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: string, options: { inPlace?: boolean } = {}): CompiledForest {
+export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: string, options: { inPlace?: boolean } = {}): DecodedForest {
   if (bytes.length < 8 || utf8.decode(bytes.subarray(0, 4)) !== MAGIC) throw refuse('not a compiled layout');
   // The arrays below must start at aligned offsets of a buffer this layout owns: one copy, unless these bytes are that.
   const own = options.inPlace === true && bytes.byteOffset % 8 === 0 ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
@@ -116,42 +117,140 @@ export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: st
   }
   if (header.version !== VERSION) throw refuse(`format version ${header.version}`);
   if (header.sourceSha256 !== expectedSourceSha256) throw refuse('compiled from another artifact');
-  if (!LINK_KINDS.includes(header.link) || !Array.isArray(header.lengths) || header.lengths.length !== ARRAYS.length || !/^[0-9a-f]{16}$/.test(header.baseMargin)) {
+  const { lengths } = header;
+  if (!LINK_KINDS.includes(header.link) || !Array.isArray(lengths) || lengths.length !== ARRAYS.length || !/^[0-9a-f]{16}$/.test(header.baseMargin)) {
     throw refuse('malformed header');
   }
-  let at = align8(8 + headerLength);
-  const arrays = {} as Pick<CompiledForest, ArrayField>;
+  const first = align8(8 + headerLength);
+  let at = first;
   for (const [i, { name, type }] of ARRAYS.entries()) {
-    const length = header.lengths[i]!;
-    const View = VIEWS[type];
-    if (!Number.isInteger(length) || length < 0 || at + length * View.BYTES_PER_ELEMENT > own.length) throw refuse(`array ${name} out of bounds`);
-    (arrays as Record<ArrayField, ArrayBufferView>)[name] = length === 0 ? EMPTY[type] : new View(own.buffer, own.byteOffset + at, length);
-    at += align8(length * View.BYTES_PER_ELEMENT);
+    const length = lengths[i]!;
+    if (!Number.isInteger(length) || length < 0 || at + length * VIEWS[type].BYTES_PER_ELEMENT > own.length) throw refuse(`array ${name} out of bounds`);
+    at += align8(length * VIEWS[type].BYTES_PER_ELEMENT);
   }
-  const nodes = arrays.child.length;
+  const lengthOf = (name: ArrayField) => lengths[INDEX[name]]!;
+  const nodes = lengthOf('child');
   for (const name of ['stepFeature', 'threshold', 'value', 'child', 'missLeft', 'catOffset', 'catWords'] as const) {
     // A forest without categorical splits stores no per-node category arrays (layouts from before kept them full).
-    const optional = (name === 'catOffset' || name === 'catWords') && header.hasCategorical !== true && arrays[name].length === 0;
-    if (arrays[name].length !== nodes && !optional) throw refuse(`array ${name} does not match the node count`);
+    const optional = (name === 'catOffset' || name === 'catWords') && header.hasCategorical !== true && lengthOf(name) === 0;
+    if (lengthOf(name) !== nodes && !optional) throw refuse(`array ${name} does not match the node count`);
   }
-  checkPacking(header, arrays);
-  return {
-    numFeatures: header.numFeatures,
-    link: header.link,
-    baseMargin: new Float64Array(new Uint8Array(Buffer.from(header.baseMargin, 'hex')).buffer)[0]!,
-    hasCategorical: header.hasCategorical,
-    packedDepth: header.packedDepth,
-    packedFeatureBits: header.packedFeatureBits,
-    ...arrays,
-  };
+  const arrayBytes = ARRAYS.reduce((sum, { type }, i) => sum + lengths[i]! * VIEWS[type].BYTES_PER_ELEMENT, 0);
+  const forest = new DecodedForest(header, own.buffer, own.byteOffset + first, arrayBytes);
+  checkPacking(header, lengthOf, forest);
+  return forest;
+}
+
+/**
+ * A decoded layout. Its arrays view the buffer it was read into, each made on
+ * first use: a cached model lives long enough to be promoted to the old
+ * generation, and so does every view it holds. A single row of a packed
+ * forest reads four of the fifteen arrays; the views of the others were most
+ * of what each cold load left for the major collector (~1.2 KB).
+ */
+export class DecodedForest implements CompiledForest {
+  readonly numFeatures: number;
+  readonly link: CompiledForest['link'];
+  readonly baseMargin: number;
+  readonly hasCategorical: boolean;
+  readonly packedDepth: number;
+  readonly packedFeatureBits: number;
+  /** Bytes of the arrays, known without viewing them. */
+  readonly arrayBytes: number;
+  /** The buffer the arrays are in; it is the layout's alone. */
+  readonly buffer: ArrayBuffer;
+  readonly #first: number;
+  readonly #lengths: number[];
+  /** The arrays' views, in `ARRAYS` order, each made on first use. */
+  readonly #views: Array<ArrayBufferView | undefined>;
+
+  /** `first`: where the first array starts in `buffer`; the header's lengths were checked against the buffer. */
+  constructor(header: Header, buffer: ArrayBuffer, first: number, arrayBytes: number) {
+    this.numFeatures = header.numFeatures;
+    this.link = header.link;
+    this.baseMargin = new Float64Array(new Uint8Array(Buffer.from(header.baseMargin, 'hex')).buffer)[0]!;
+    this.hasCategorical = header.hasCategorical;
+    this.packedDepth = header.packedDepth;
+    this.packedFeatureBits = header.packedFeatureBits;
+    this.arrayBytes = arrayBytes;
+    this.buffer = buffer;
+    this.#first = first;
+    this.#lengths = header.lengths;
+    this.#views = new Array(ARRAYS.length);
+  }
+
+  get roots(): Int32Array {
+    return this.#array(INDEX.roots) as Int32Array;
+  }
+  get treeDepth(): Int32Array {
+    return this.#array(INDEX.treeDepth) as Int32Array;
+  }
+  get stepFeature(): Int32Array {
+    return this.#array(INDEX.stepFeature) as Int32Array;
+  }
+  get threshold(): Float32Array {
+    return this.#array(INDEX.threshold) as Float32Array;
+  }
+  get value(): Float32Array {
+    return this.#array(INDEX.value) as Float32Array;
+  }
+  get child(): Int32Array {
+    return this.#array(INDEX.child) as Int32Array;
+  }
+  get missLeft(): Uint8Array {
+    return this.#array(INDEX.missLeft) as Uint8Array;
+  }
+  get groupDepth(): Int32Array {
+    return this.#array(INDEX.groupDepth) as Int32Array;
+  }
+  get catOffset(): Int32Array {
+    return this.#array(INDEX.catOffset) as Int32Array;
+  }
+  get catWords(): Int32Array {
+    return this.#array(INDEX.catWords) as Int32Array;
+  }
+  get catBits(): Uint32Array {
+    return this.#array(INDEX.catBits) as Uint32Array;
+  }
+  get packed(): Uint16Array {
+    return this.#array(INDEX.packed) as Uint16Array;
+  }
+  get packedLeaves(): Float32Array {
+    return this.#array(INDEX.packedLeaves) as Float32Array;
+  }
+  get cuts(): Float32Array {
+    return this.#array(INDEX.cuts) as Float32Array;
+  }
+  get cutStart(): Int32Array {
+    return this.#array(INDEX.cutStart) as Int32Array;
+  }
+
+  #array(index: number): ArrayBufferView {
+    let view = this.#views[index];
+    if (view === undefined) {
+      view = this.#view(index);
+      this.#views[index] = view;
+    }
+    return view;
+  }
+
+  #view(index: number): ArrayBufferView {
+    const { type } = ARRAYS[index]!;
+    const length = this.#lengths[index]!;
+    if (length === 0) return EMPTY[type];
+    let at = this.#first;
+    for (let i = 0; i < index; i++) at += align8(this.#lengths[i]! * VIEWS[ARRAYS[i]!.type].BYTES_PER_ELEMENT);
+    return new VIEWS[type](this.buffer, at, length);
+  }
 }
 
 /** Packed nodes are all or nothing: complete trees of the stated depth, the features' threshold ranges, a feature that fits a node. */
-function checkPacking(header: Header, arrays: Pick<CompiledForest, 'roots' | 'packed' | 'packedLeaves' | 'cuts' | 'cutStart'>): void {
-  if (arrays.packed.length === 0 && arrays.packedLeaves.length === 0 && arrays.cutStart.length === 0) return;
+function checkPacking(header: Header, lengthOf: (name: ArrayField) => number, forest: DecodedForest): void {
+  if (lengthOf('packed') === 0 && lengthOf('packedLeaves') === 0 && lengthOf('cutStart') === 0) return;
   const { packedDepth: depth, packedFeatureBits: featureBits } = header;
   const shape = Number.isInteger(depth) && depth >= 0 && depth <= MAX_PACKED_DEPTH && Number.isInteger(featureBits) && featureBits >= 0 && featureBits <= 16;
-  const slots = shape ? arrays.roots.length << depth : -1;
-  const starts = arrays.cutStart.length === header.numFeatures + 1 && arrays.cutStart[header.numFeatures] === arrays.cuts.length;
-  if (!shape || arrays.packed.length !== slots || arrays.packedLeaves.length !== slots || header.hasCategorical || !starts) throw refuse('malformed packed nodes');
+  const slots = shape ? lengthOf('roots') << depth : -1;
+  // The one array read here is one the single-row walk reads anyway.
+  const starts = lengthOf('cutStart') === header.numFeatures + 1 && forest.cutStart[header.numFeatures] === lengthOf('cuts');
+  if (!shape || lengthOf('packed') !== slots || lengthOf('packedLeaves') !== slots || header.hasCategorical || !starts) throw refuse('malformed packed nodes');
 }

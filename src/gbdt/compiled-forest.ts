@@ -41,6 +41,8 @@ export interface CompiledForest extends PackedNodes {
   catWords: Int32Array;
   catBits: Uint32Array;
   hasCategorical: boolean;
+  /** Bytes of the arrays, when known without reading them (a decoded layout views each array on first use). */
+  readonly arrayBytes?: number;
 }
 
 /** Re-lays a model's forest out for fast walking. */
@@ -166,6 +168,7 @@ export function transferablesOf(c: CompiledForest): ArrayBuffer[] {
 
 /** Bytes held by a compiled layout. */
 export function sizeOfCompiled(c: CompiledForest): number {
+  if (c.arrayBytes !== undefined) return 128 + c.arrayBytes;
   let total = 128;
   for (const a of arraysOf(c)) {
     total += a.byteLength;

@@ -12,7 +12,7 @@ export { train } from './train.js';
 export { matrixFromRows } from './dataset.js';
 export type { CompiledForest, Predictor } from './predictor.js';
 export { compileForest, createArrayPredictor, predictorFromCompiled, transferablesOf } from './predictor.js';
-export { decodeCompiledForest, encodeCompiledForest } from './compiled-forest-codec.js';
+export { type DecodedForest, decodeCompiledForest, encodeCompiledForest } from './compiled-forest-codec.js';
 export { createJsPredictor } from './js-predictor.js';
 export type { PredictorKind } from './compile-predictor.js';
 export { compilePredictor } from './compile-predictor.js';

@@ -166,10 +166,10 @@ export function packedRowMargin(c: CompiledForest, x: NumericArray, o: number): 
 
 /** The walk proper, 16 trees at a time; a last group of fewer walks its last tree in the spare lanes and does not add them. */
 function walkRanks(c: CompiledForest, r: Int32Array): number {
-  const { packed: w, packedLeaves: leaves, packedDepth: depth, packedFeatureBits: fBits, roots } = c;
+  const { packed: w, packedLeaves: leaves, packedDepth: depth, packedFeatureBits: fBits } = c;
   const fMask = (1 << fBits) - 1;
   const inner = (1 << depth) - 1;
-  const numTrees = roots.length;
+  const numTrees = w.length >> depth; // each tree has 2^depth slots; `roots` is not read, so a decoded layout never views it here
   const last = numTrees - 1;
   let sum = c.baseMargin;
   for (let t = 0; t < numTrees; t += 16) {

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { ErrorCode } from '../errors.js';
 import { AppError } from '../errors.js';
-import { compileForest, type CompiledForest, decodeCompiledForest, deserializeModel } from '../gbdt/index.js';
+import { compileForest, type CompiledForest, type DecodedForest, decodeCompiledForest, deserializeModel } from '../gbdt/index.js';
 import { openArtifact, sealedDigestHex } from '../storage/artifact-seal.js';
 import type { BufferPool } from '../storage/buffer-pool.js';
 import { isMissing, readWholeSync } from '../storage/folder-artifact-store.js';
@@ -62,13 +62,13 @@ export function runModelLoadTask(task: ModelLoadTask): ModelLoadResult {
  * buffer the layout owns: with `memory`, a pooled one (given back if the
  * layout is refused), otherwise a fresh one.
  */
-export function readLayoutFile(path: string, sourceSha256: string, memory?: BufferPool): CompiledForest | undefined {
+export function readLayoutFile(path: string, sourceSha256: string, memory?: BufferPool): DecodedForest | undefined {
   let bytes: Uint8Array | undefined;
   try {
     bytes = readWholeSync(path, memory === undefined ? undefined : (size) => memory.take(size));
     const compiled = decodeCompiledForest(openArtifact(bytes, path), sourceSha256, { inPlace: true });
     // Copied after all (not aligned): the pooled buffer is free again.
-    if (memory !== undefined && compiled.child.buffer !== bytes.buffer) memory.give(bytes.buffer as ArrayBuffer);
+    if (memory !== undefined && compiled.buffer !== bytes.buffer) memory.give(bytes.buffer as ArrayBuffer);
     return compiled;
   } catch {
     if (memory !== undefined && bytes !== undefined) memory.give(bytes.buffer as ArrayBuffer);

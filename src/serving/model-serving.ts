@@ -149,7 +149,7 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     const target = handoff;
     if (!loadsLayoutsNow || target === undefined || !sameKey(cacheKeyOf(target), key)) return undefined;
     const stored = readLocalLayout(target);
-    return stored === undefined ? undefined : entryOf(target, stored, stored.child.buffer as ArrayBuffer);
+    return stored === undefined ? undefined : entryOf(target, stored, stored.buffer);
   };
 
   /** The target's compiled layout: the stored one if it is sound and made from this very artifact, else compiled from the artifact. */
@@ -160,7 +160,7 @@ export function createModelServing(options: ModelServingOptions): ModelServing {
     // its turn behind requests, and a load thread measured slower too on two cores (cold-load p50 3.8 ms, not 0.35 ms).
     if (loadsLayoutsNow) {
       const stored = readLocalLayout(target);
-      if (stored !== undefined) return { compiled: stored, fromLayout: true, memory: stored.child.buffer as ArrayBuffer };
+      if (stored !== undefined) return { compiled: stored, fromLayout: true, memory: stored.buffer };
     } else {
       const stored = await readCompiledLayout(target);
       if (stored !== undefined) return { compiled: stored, fromLayout: true };

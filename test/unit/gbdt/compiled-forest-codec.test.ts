@@ -3,11 +3,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { compileForest, decodeCompiledForest, encodeCompiledForest, importXgboostJson, predictorFromCompiled, transferablesOf } from '../../../src/gbdt/index.js';
+import { type CompiledForest, compileForest, decodeCompiledForest, encodeCompiledForest, importXgboostJson, predictorFromCompiled, transferablesOf } from '../../../src/gbdt/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/xgboost/', import.meta.url));
 const cases = (JSON.parse(readFileSync(join(FIXTURES, 'cases.json'), 'utf8')) as { cases: Array<{ name: string; model: string; rows: (number | null)[] }> }).cases;
 const SHA = 'a'.repeat(64);
+const ARRAY_FIELDS = ['roots', 'treeDepth', 'stepFeature', 'threshold', 'value', 'child', 'missLeft', 'groupDepth', 'catOffset', 'catWords', 'catBits', 'packed', 'packedLeaves', 'cuts', 'cutStart'] as const;
+const SCALAR_FIELDS = ['numFeatures', 'link', 'baseMargin', 'hasCategorical', 'packedDepth', 'packedFeatureBits'] as const;
+/** A layout's fields as a plain object (a decoded layout's arrays are getters, which a spread would not copy). */
+const fieldsOf = (c: CompiledForest) => Object.fromEntries([...ARRAY_FIELDS, ...SCALAR_FIELDS].map((name) => [name, c[name]]));
 
 describe('compiled layout bytes', () => {
   for (const c of cases) {
@@ -20,9 +24,22 @@ describe('compiled layout bytes', () => {
       const decoded = decodeCompiledForest(shifted.subarray(3), SHA);
       const rows = Float32Array.from(c.rows, (v) => v ?? Number.NaN);
       assert.deepEqual(predictorFromCompiled(decoded).predictBatch(rows), predictorFromCompiled(layout).predictBatch(rows));
-      assert.deepEqual({ ...decoded }, { ...layout });
+      assert.deepEqual(fieldsOf(decoded), fieldsOf(layout));
+      assert.equal(predictorFromCompiled(decoded).sizeBytes, predictorFromCompiled(layout).sizeBytes, 'the cache counts a decoded model as it counts a compiled one');
     });
   }
+
+  it('views each array of a decoded layout once, in the buffer the layout was read into', () => {
+    const layout = compileForest(importXgboostJson(readFileSync(join(FIXTURES, cases[0]!.model), 'utf8')));
+    const bytes = encodeCompiledForest(layout, SHA);
+    const decoded = decodeCompiledForest(bytes, SHA, { inPlace: true });
+    assert.equal(decoded.buffer, bytes.buffer, 'in place: no copy');
+    for (const name of ARRAY_FIELDS) {
+      const array = decoded[name];
+      assert.equal(decoded[name], array, `${name}: one view, made once`);
+      if (array.length > 0) assert.equal(array.buffer, decoded.buffer, `${name} views the layout's buffer`);
+    }
+  });
 
   it('keeps no per-node category arrays for a numeric forest, and still reads layouts that kept them', () => {
     const models = cases.map((c) => ({ c, model: importXgboostJson(readFileSync(join(FIXTURES, c.model), 'utf8')) }));
