@@ -12,7 +12,7 @@
 import { AppError } from '../errors.js';
 import type { CompiledForest } from './compiled-forest.js';
 import { LINK_KINDS } from './objectives.js';
-import { MAX_PACKED_DEPTH } from './packed-walk.js';
+import { MAX_PACKED_DEPTH, type PackedReads } from './packed-walk.js';
 
 const MAGIC = 'TMLC';
 // 2: packed nodes for single rows (packed, packedLeaves, cuts, cutStart), no per-node `feature` (a leaf is `child < id`). A layout
@@ -96,6 +96,17 @@ export function encodeCompiledForest(c: CompiledForest, sourceSha256: string): U
   return out;
 }
 
+/** The header of the layout whose bytes start at `bytes[0]`, and its length; throws if it does not parse. */
+function readHeader(bytes: Uint8Array): { header: Header; headerLength: number } {
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
+  if (8 + headerLength > bytes.length) throw refuse('truncated header');
+  try {
+    return { header: JSON.parse(utf8.decode(bytes.subarray(8, 8 + headerLength))) as Header, headerLength };
+  } catch {
+    throw refuse('unreadable header');
+  }
+}
+
 /**
  * Decodes a layout, refusing one compiled from another artifact than
  * `expectedSourceSha256` or not in this format (callers fall back to
@@ -107,26 +118,25 @@ export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: st
   if (bytes.length < 8 || utf8.decode(bytes.subarray(0, 4)) !== MAGIC) throw refuse('not a compiled layout');
   // The arrays below must start at aligned offsets of a buffer this layout owns: one copy, unless these bytes are that.
   const own = options.inPlace === true && bytes.byteOffset % 8 === 0 ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
-  const headerLength = new DataView(own.buffer, own.byteOffset).getUint32(4, true);
-  if (8 + headerLength > own.length) throw refuse('truncated header');
-  let header: Header;
-  try {
-    header = JSON.parse(utf8.decode(own.subarray(8, 8 + headerLength))) as Header;
-  } catch {
-    throw refuse('unreadable header');
-  }
+  const { header, headerLength } = readHeader(own);
   if (header.version !== VERSION) throw refuse(`format version ${header.version}`);
   if (header.sourceSha256 !== expectedSourceSha256) throw refuse('compiled from another artifact');
   const { lengths } = header;
   if (!LINK_KINDS.includes(header.link) || !Array.isArray(lengths) || lengths.length !== ARRAYS.length || !/^[0-9a-f]{16}$/.test(header.baseMargin)) {
     throw refuse('malformed header');
   }
-  const first = align8(8 + headerLength);
-  let at = first;
+  // Where each array starts in the buffer, in bytes.
+  const starts: number[] = [];
+  let at = own.byteOffset + align8(8 + headerLength);
+  const end = own.byteOffset + own.length;
+  let arrayBytes = 0;
   for (const [i, { name, type }] of ARRAYS.entries()) {
     const length = lengths[i]!;
-    if (!Number.isInteger(length) || length < 0 || at + length * VIEWS[type].BYTES_PER_ELEMENT > own.length) throw refuse(`array ${name} out of bounds`);
-    at += align8(length * VIEWS[type].BYTES_PER_ELEMENT);
+    const bytesOfArray = length * VIEWS[type].BYTES_PER_ELEMENT;
+    if (!Number.isInteger(length) || length < 0 || at + bytesOfArray > end) throw refuse(`array ${name} out of bounds`);
+    starts.push(at);
+    at += align8(bytesOfArray);
+    arrayBytes += bytesOfArray;
   }
   const lengthOf = (name: ArrayField) => lengths[INDEX[name]]!;
   const nodes = lengthOf('child');
@@ -135,18 +145,49 @@ export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: st
     const optional = (name === 'catOffset' || name === 'catWords') && header.hasCategorical !== true && lengthOf(name) === 0;
     if (lengthOf(name) !== nodes && !optional) throw refuse(`array ${name} does not match the node count`);
   }
-  const arrayBytes = ARRAYS.reduce((sum, { type }, i) => sum + lengths[i]! * VIEWS[type].BYTES_PER_ELEMENT, 0);
-  const forest = new DecodedForest(header, own.buffer, own.byteOffset + first, arrayBytes);
-  checkPacking(header, lengthOf, forest);
-  return forest;
+  const views = viewsOf(own.buffer);
+  const reads: PackedReads = {
+    packedTrees: lengthOf('packed') >> header.packedDepth,
+    walkNodes: views.u16,
+    walkNodesAt: starts[INDEX.packed]! / 2,
+    walkLeaves: views.f32,
+    walkLeavesAt: starts[INDEX.packedLeaves]! / 4,
+    walkCuts: views.f32,
+    walkCutsAt: starts[INDEX.cuts]! / 4,
+    walkCutStart: views.i32,
+    walkCutStartAt: starts[INDEX.cutStart]! / 4,
+  };
+  checkPacking(header, lengthOf, reads);
+  return new DecodedForest(header, own, arrayBytes, reads);
+}
+
+/** Views of a whole buffer, one per element type the single-row walk reads. */
+interface BufferViews {
+  u16: Uint16Array;
+  f32: Float32Array;
+  i32: Int32Array;
+}
+// Made once per buffer: cold loads read layouts into pooled buffers, again and again (see `DecodedForest`).
+const viewsByBuffer = new WeakMap<ArrayBuffer, BufferViews>();
+
+function viewsOf(buffer: ArrayBuffer): BufferViews {
+  let views = viewsByBuffer.get(buffer);
+  if (views === undefined) {
+    const words = buffer.byteLength >> 2;
+    views = { u16: new Uint16Array(buffer, 0, buffer.byteLength >> 1), f32: new Float32Array(buffer, 0, words), i32: new Int32Array(buffer, 0, words) };
+    viewsByBuffer.set(buffer, views);
+  }
+  return views;
 }
 
 /**
- * A decoded layout. Its arrays view the buffer it was read into, each made on
- * first use: a cached model lives long enough to be promoted to the old
- * generation, and so does every view it holds. A single row of a packed
- * forest reads four of the fifteen arrays; the views of the others were most
- * of what each cold load left for the major collector (~1.2 KB).
+ * A decoded layout. A cached model lives long enough to be promoted to the
+ * old generation, and so does every object it holds; under Zipf traffic a
+ * replica loads hundreds of models a second. So a decoded layout holds no
+ * view of its own for the single-row walk: the walk reads the packed arrays
+ * through views of the whole buffer, shared by every layout read into that
+ * buffer (see `PackedReads`). Its arrays, for everything else, are views made
+ * on first use. Before, each cold load made twelve views (~1.2 KB).
  */
 export class DecodedForest implements CompiledForest {
   readonly numFeatures: number;
@@ -159,13 +200,23 @@ export class DecodedForest implements CompiledForest {
   readonly arrayBytes: number;
   /** The buffer the arrays are in; it is the layout's alone. */
   readonly buffer: ArrayBuffer;
-  readonly #first: number;
-  readonly #lengths: number[];
-  /** The arrays' views, in `ARRAYS` order, each made on first use. */
-  readonly #views: Array<ArrayBufferView | undefined>;
+  readonly packedTrees: number;
+  readonly walkNodes: Uint16Array;
+  readonly walkNodesAt: number;
+  readonly walkLeaves: Float32Array;
+  readonly walkLeavesAt: number;
+  readonly walkCuts: Float32Array;
+  readonly walkCutsAt: number;
+  readonly walkCutStart: Int32Array;
+  readonly walkCutStartAt: number;
+  /** Where the layout's bytes (its magic first) start in `buffer`. */
+  readonly #start: number;
+  /** The arrays' views, in `ARRAYS` order, each made on first use (with the lengths, read from the header again then). */
+  #views?: Array<ArrayBufferView | undefined>;
+  #lengths?: number[];
 
-  /** `first`: where the first array starts in `buffer`; the header's lengths were checked against the buffer. */
-  constructor(header: Header, buffer: ArrayBuffer, first: number, arrayBytes: number) {
+  /** `bytes`: the layout, checked, in the buffer that becomes the layout's. */
+  constructor(header: Header, bytes: Uint8Array<ArrayBuffer>, arrayBytes: number, reads: PackedReads) {
     this.numFeatures = header.numFeatures;
     this.link = header.link;
     this.baseMargin = new Float64Array(new Uint8Array(Buffer.from(header.baseMargin, 'hex')).buffer)[0]!;
@@ -173,10 +224,17 @@ export class DecodedForest implements CompiledForest {
     this.packedDepth = header.packedDepth;
     this.packedFeatureBits = header.packedFeatureBits;
     this.arrayBytes = arrayBytes;
-    this.buffer = buffer;
-    this.#first = first;
-    this.#lengths = header.lengths;
-    this.#views = new Array(ARRAYS.length);
+    this.buffer = bytes.buffer;
+    this.packedTrees = reads.packedTrees;
+    this.walkNodes = reads.walkNodes;
+    this.walkNodesAt = reads.walkNodesAt;
+    this.walkLeaves = reads.walkLeaves;
+    this.walkLeavesAt = reads.walkLeavesAt;
+    this.walkCuts = reads.walkCuts;
+    this.walkCutsAt = reads.walkCutsAt;
+    this.walkCutStart = reads.walkCutStart;
+    this.walkCutStartAt = reads.walkCutStartAt;
+    this.#start = bytes.byteOffset;
   }
 
   get roots(): Int32Array {
@@ -226,31 +284,35 @@ export class DecodedForest implements CompiledForest {
   }
 
   #array(index: number): ArrayBufferView {
+    if (this.#views === undefined || this.#lengths === undefined) {
+      this.#lengths = readHeader(new Uint8Array(this.buffer, this.#start)).header.lengths;
+      this.#views = new Array(ARRAYS.length);
+    }
     let view = this.#views[index];
     if (view === undefined) {
-      view = this.#view(index);
+      view = this.#view(this.#lengths, index);
       this.#views[index] = view;
     }
     return view;
   }
 
-  #view(index: number): ArrayBufferView {
+  #view(lengths: number[], index: number): ArrayBufferView {
     const { type } = ARRAYS[index]!;
-    const length = this.#lengths[index]!;
+    const length = lengths[index]!;
     if (length === 0) return EMPTY[type];
-    let at = this.#first;
-    for (let i = 0; i < index; i++) at += align8(this.#lengths[i]! * VIEWS[ARRAYS[i]!.type].BYTES_PER_ELEMENT);
+    const headerLength = new DataView(this.buffer, this.#start).getUint32(4, true);
+    let at = this.#start + align8(8 + headerLength);
+    for (let i = 0; i < index; i++) at += align8(lengths[i]! * VIEWS[ARRAYS[i]!.type].BYTES_PER_ELEMENT);
     return new VIEWS[type](this.buffer, at, length);
   }
 }
 
 /** Packed nodes are all or nothing: complete trees of the stated depth, the features' threshold ranges, a feature that fits a node. */
-function checkPacking(header: Header, lengthOf: (name: ArrayField) => number, forest: DecodedForest): void {
+function checkPacking(header: Header, lengthOf: (name: ArrayField) => number, reads: PackedReads): void {
   if (lengthOf('packed') === 0 && lengthOf('packedLeaves') === 0 && lengthOf('cutStart') === 0) return;
   const { packedDepth: depth, packedFeatureBits: featureBits } = header;
   const shape = Number.isInteger(depth) && depth >= 0 && depth <= MAX_PACKED_DEPTH && Number.isInteger(featureBits) && featureBits >= 0 && featureBits <= 16;
   const slots = shape ? lengthOf('roots') << depth : -1;
-  // The one array read here is one the single-row walk reads anyway.
-  const starts = lengthOf('cutStart') === header.numFeatures + 1 && forest.cutStart[header.numFeatures] === lengthOf('cuts');
+  const starts = lengthOf('cutStart') === header.numFeatures + 1 && reads.walkCutStart[reads.walkCutStartAt + header.numFeatures] === lengthOf('cuts');
   if (!shape || lengthOf('packed') !== slots || lengthOf('packedLeaves') !== slots || header.hasCategorical || !starts) throw refuse('malformed packed nodes');
 }

@@ -5,14 +5,14 @@
  * fixed number of steps. Plain typed arrays, so it can be posted to a worker.
  */
 import { baseMarginOf, linkOf, type LinkKind } from './objectives.js';
-import { type PackedNodes, packNodes, unpacked } from './packed-walk.js';
+import { type PackedNodes, type PackedReads, packNodes, readsOf, unpacked } from './packed-walk.js';
 import type { GbdtModel } from './types.js';
 
 /** Trees walked together by the lockstep kernel (the kernel is unrolled for this number). */
 export const LOCKSTEP = 8;
 
 /** The walker's flat layout; a numeric forest also has its nodes packed for single rows (`packed-walk.ts`). */
-export interface CompiledForest extends PackedNodes {
+export interface CompiledForest extends PackedNodes, PackedReads {
   numFeatures: number;
   link: LinkKind;
   baseMargin: number;
@@ -141,7 +141,8 @@ export function compileForest(model: GbdtModel): CompiledForest {
     catBits: Uint32Array.from(bits),
     hasCategorical,
   };
-  return { ...layout, ...(hasCategorical ? unpacked() : packNodes(layout)) };
+  const packing = hasCategorical ? unpacked() : packNodes(layout);
+  return { ...layout, ...packing, ...readsOf(packing) };
 }
 
 /** A leaf's child id points back before it (see `CompiledForest.child`). */

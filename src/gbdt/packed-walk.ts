@@ -50,6 +50,44 @@ export interface PackedNodes {
   cutStart: Int32Array;
 }
 
+/**
+ * Where the single-row walk reads the packed arrays: a view of the memory
+ * each one is in, and the index of its first element there. A compiled
+ * forest's are its arrays themselves, from 0. A decoded layout's are views of
+ * its whole buffer, made once per buffer and shared by every layout read into
+ * it (see compiled-forest-codec.ts): a cold load then makes no view for the walk.
+ */
+export interface PackedReads {
+  /** Trees packed: 0 when the forest does not pack. */
+  readonly packedTrees: number;
+  readonly walkNodes: Uint16Array;
+  readonly walkNodesAt: number;
+  readonly walkLeaves: Float32Array;
+  readonly walkLeavesAt: number;
+  readonly walkCuts: Float32Array;
+  readonly walkCutsAt: number;
+  readonly walkCutStart: Int32Array;
+  readonly walkCutStartAt: number;
+}
+
+/** The walk's reads of packed nodes that are arrays of their own. */
+export function readsOf(p: PackedNodes): PackedReads {
+  return {
+    packedTrees: p.packed.length >> p.packedDepth,
+    walkNodes: p.packed,
+    walkNodesAt: 0,
+    walkLeaves: p.packedLeaves,
+    walkLeavesAt: 0,
+    walkCuts: p.cuts,
+    walkCutsAt: 0,
+    walkCutStart: p.cutStart,
+    walkCutStartAt: 0,
+  };
+}
+
+/** What the walk reads of a forest. */
+type Walked = PackedReads & Pick<CompiledForest, 'numFeatures' | 'baseMargin' | 'packedDepth' | 'packedFeatureBits'>;
+
 /** A forest that does not pack: the array kernels walk it. (Fresh arrays each time: layouts' buffers get moved to other threads.) */
 export function unpacked(): PackedNodes {
   return { packed: new Uint16Array(0), packedLeaves: new Float32Array(0), packedDepth: 0, packedFeatureBits: 0, cuts: new Float32Array(0), cutStart: new Int32Array(0) };
@@ -145,15 +183,15 @@ function lowerBound(a: Float32Array, lo: number, hi: number, v: number): number 
 let ranks = new Int32Array(64);
 
 /** Margin of one complete row (no NaN) of a forest with packed nodes. */
-export function packedRowMargin(c: CompiledForest, x: NumericArray, o: number): number {
-  const { cuts, cutStart, numFeatures } = c;
+export function packedRowMargin(c: Walked, x: NumericArray, o: number): number {
+  const { walkCuts: cuts, walkCutsAt: cutsAt, walkCutStart: cutStart, walkCutStartAt: startAt, numFeatures } = c;
   if (ranks.length < numFeatures) ranks = new Int32Array(numFeatures);
   const r = ranks;
   for (let f = 0; f < numFeatures; f++) {
     const v = f32(x[o + f]!);
-    const first = cutStart[f]!;
+    const first = cutsAt + cutStart[startAt + f]!;
     let lo = first;
-    let hi = cutStart[f + 1]!;
+    let hi = cutsAt + cutStart[startAt + f + 1]!;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (cuts[mid]! <= v) lo = mid + 1;
@@ -165,45 +203,47 @@ export function packedRowMargin(c: CompiledForest, x: NumericArray, o: number): 
 }
 
 /** The walk proper, 16 trees at a time; a last group of fewer walks its last tree in the spare lanes and does not add them. */
-function walkRanks(c: CompiledForest, r: Int32Array): number {
-  const { packed: w, packedLeaves: leaves, packedDepth: depth, packedFeatureBits: fBits } = c;
+function walkRanks(c: Walked, r: Int32Array): number {
+  const { walkNodes: w, walkLeaves: leaves, packedDepth: depth, packedFeatureBits: fBits, packedTrees: numTrees } = c;
   const fMask = (1 << fBits) - 1;
-  const inner = (1 << depth) - 1;
-  const numTrees = w.length >> depth; // each tree has 2^depth slots; `roots` is not read, so a decoded layout never views it here
+  // Tree t's nodes start at b = nodesAt + (t << depth). The walk ends at slot i of the bottom level, counted from the
+  // tree's first node; its leaf is at leavesAt + (t << depth) + i - (2^depth - 1), which is b + i + leafShift.
+  const nodesAt = c.walkNodesAt;
+  const leafShift = c.walkLeavesAt - nodesAt - ((1 << depth) - 1);
   const last = numTrees - 1;
   let sum = c.baseMargin;
   for (let t = 0; t < numTrees; t += 16) {
-    const b0 = (t + 0 < numTrees ? t + 0 : last) << depth;
+    const b0 = nodesAt + ((t + 0 < numTrees ? t + 0 : last) << depth);
     let i0 = 0;
-    const b1 = (t + 1 < numTrees ? t + 1 : last) << depth;
+    const b1 = nodesAt + ((t + 1 < numTrees ? t + 1 : last) << depth);
     let i1 = 0;
-    const b2 = (t + 2 < numTrees ? t + 2 : last) << depth;
+    const b2 = nodesAt + ((t + 2 < numTrees ? t + 2 : last) << depth);
     let i2 = 0;
-    const b3 = (t + 3 < numTrees ? t + 3 : last) << depth;
+    const b3 = nodesAt + ((t + 3 < numTrees ? t + 3 : last) << depth);
     let i3 = 0;
-    const b4 = (t + 4 < numTrees ? t + 4 : last) << depth;
+    const b4 = nodesAt + ((t + 4 < numTrees ? t + 4 : last) << depth);
     let i4 = 0;
-    const b5 = (t + 5 < numTrees ? t + 5 : last) << depth;
+    const b5 = nodesAt + ((t + 5 < numTrees ? t + 5 : last) << depth);
     let i5 = 0;
-    const b6 = (t + 6 < numTrees ? t + 6 : last) << depth;
+    const b6 = nodesAt + ((t + 6 < numTrees ? t + 6 : last) << depth);
     let i6 = 0;
-    const b7 = (t + 7 < numTrees ? t + 7 : last) << depth;
+    const b7 = nodesAt + ((t + 7 < numTrees ? t + 7 : last) << depth);
     let i7 = 0;
-    const b8 = (t + 8 < numTrees ? t + 8 : last) << depth;
+    const b8 = nodesAt + ((t + 8 < numTrees ? t + 8 : last) << depth);
     let i8 = 0;
-    const b9 = (t + 9 < numTrees ? t + 9 : last) << depth;
+    const b9 = nodesAt + ((t + 9 < numTrees ? t + 9 : last) << depth);
     let i9 = 0;
-    const b10 = (t + 10 < numTrees ? t + 10 : last) << depth;
+    const b10 = nodesAt + ((t + 10 < numTrees ? t + 10 : last) << depth);
     let i10 = 0;
-    const b11 = (t + 11 < numTrees ? t + 11 : last) << depth;
+    const b11 = nodesAt + ((t + 11 < numTrees ? t + 11 : last) << depth);
     let i11 = 0;
-    const b12 = (t + 12 < numTrees ? t + 12 : last) << depth;
+    const b12 = nodesAt + ((t + 12 < numTrees ? t + 12 : last) << depth);
     let i12 = 0;
-    const b13 = (t + 13 < numTrees ? t + 13 : last) << depth;
+    const b13 = nodesAt + ((t + 13 < numTrees ? t + 13 : last) << depth);
     let i13 = 0;
-    const b14 = (t + 14 < numTrees ? t + 14 : last) << depth;
+    const b14 = nodesAt + ((t + 14 < numTrees ? t + 14 : last) << depth);
     let i14 = 0;
-    const b15 = (t + 15 < numTrees ? t + 15 : last) << depth;
+    const b15 = nodesAt + ((t + 15 < numTrees ? t + 15 : last) << depth);
     let i15 = 0;
     for (let d = 0; d < depth; d++) {
       const w0 = w[b0 + i0]!;
@@ -239,22 +279,22 @@ function walkRanks(c: CompiledForest, r: Int32Array): number {
       i14 = 2 * i14 + 1 + +(r[w14 & fMask]! >= w14 >>> fBits);
       i15 = 2 * i15 + 1 + +(r[w15 & fMask]! >= w15 >>> fBits);
     }
-    sum = f32(sum + leaves[b0 + i0 - inner]!);
-    if (t + 1 < numTrees) sum = f32(sum + leaves[b1 + i1 - inner]!);
-    if (t + 2 < numTrees) sum = f32(sum + leaves[b2 + i2 - inner]!);
-    if (t + 3 < numTrees) sum = f32(sum + leaves[b3 + i3 - inner]!);
-    if (t + 4 < numTrees) sum = f32(sum + leaves[b4 + i4 - inner]!);
-    if (t + 5 < numTrees) sum = f32(sum + leaves[b5 + i5 - inner]!);
-    if (t + 6 < numTrees) sum = f32(sum + leaves[b6 + i6 - inner]!);
-    if (t + 7 < numTrees) sum = f32(sum + leaves[b7 + i7 - inner]!);
-    if (t + 8 < numTrees) sum = f32(sum + leaves[b8 + i8 - inner]!);
-    if (t + 9 < numTrees) sum = f32(sum + leaves[b9 + i9 - inner]!);
-    if (t + 10 < numTrees) sum = f32(sum + leaves[b10 + i10 - inner]!);
-    if (t + 11 < numTrees) sum = f32(sum + leaves[b11 + i11 - inner]!);
-    if (t + 12 < numTrees) sum = f32(sum + leaves[b12 + i12 - inner]!);
-    if (t + 13 < numTrees) sum = f32(sum + leaves[b13 + i13 - inner]!);
-    if (t + 14 < numTrees) sum = f32(sum + leaves[b14 + i14 - inner]!);
-    if (t + 15 < numTrees) sum = f32(sum + leaves[b15 + i15 - inner]!);
+    sum = f32(sum + leaves[b0 + i0 + leafShift]!);
+    if (t + 1 < numTrees) sum = f32(sum + leaves[b1 + i1 + leafShift]!);
+    if (t + 2 < numTrees) sum = f32(sum + leaves[b2 + i2 + leafShift]!);
+    if (t + 3 < numTrees) sum = f32(sum + leaves[b3 + i3 + leafShift]!);
+    if (t + 4 < numTrees) sum = f32(sum + leaves[b4 + i4 + leafShift]!);
+    if (t + 5 < numTrees) sum = f32(sum + leaves[b5 + i5 + leafShift]!);
+    if (t + 6 < numTrees) sum = f32(sum + leaves[b6 + i6 + leafShift]!);
+    if (t + 7 < numTrees) sum = f32(sum + leaves[b7 + i7 + leafShift]!);
+    if (t + 8 < numTrees) sum = f32(sum + leaves[b8 + i8 + leafShift]!);
+    if (t + 9 < numTrees) sum = f32(sum + leaves[b9 + i9 + leafShift]!);
+    if (t + 10 < numTrees) sum = f32(sum + leaves[b10 + i10 + leafShift]!);
+    if (t + 11 < numTrees) sum = f32(sum + leaves[b11 + i11 + leafShift]!);
+    if (t + 12 < numTrees) sum = f32(sum + leaves[b12 + i12 + leafShift]!);
+    if (t + 13 < numTrees) sum = f32(sum + leaves[b13 + i13 + leafShift]!);
+    if (t + 14 < numTrees) sum = f32(sum + leaves[b14 + i14 + leafShift]!);
+    if (t + 15 < numTrees) sum = f32(sum + leaves[b15 + i15 + leafShift]!);
   }
   return sum;
 }
