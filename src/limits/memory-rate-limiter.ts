@@ -22,10 +22,13 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}):
   const tats = new Map<string, Map<RouteClass, number>>();
   let sinceSweep = 0;
 
+  // A tenant whose buckets are all full is forgotten; one still draining keeps its map whole. Deleting single
+  // buckets shrank the map's table, a new table per tenant per sweep that lived until the next one.
   function sweep(now: number): void {
     for (const [tenantId, buckets] of tats) {
-      for (const [bucket, tat] of buckets) if (tat <= now) buckets.delete(bucket);
-      if (buckets.size === 0) tats.delete(tenantId);
+      let full = true;
+      for (const tat of buckets.values()) if (tat > now) full = false;
+      if (full) tats.delete(tenantId);
     }
   }
 

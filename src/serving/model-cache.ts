@@ -55,6 +55,7 @@ export interface ModelCacheOptions<T> {
 }
 
 const NO_ENTRIES: ReadonlySet<never> = new Set();
+const NO_VICTIMS: readonly never[] = [];
 
 /** A pinned model: it cannot be evicted until `release()` is called. */
 export interface ModelLease<T> {
@@ -86,7 +87,11 @@ interface Flight<T> {
 
 interface TenantState {
   bytes: number;
-  entries: Set<Entry<unknown>>;
+  /**
+   * A count, not a set of its entries: most tenants have one model resident, and removing a set's last member
+   * reallocates its table, one table per eviction that lived as long as the tenant (promoted, then garbage).
+   */
+  residentEntries: number;
   counters: CacheCounters;
 }
 
@@ -113,6 +118,7 @@ export class ModelCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
   private readonly flights = new Map<string, Flight<T>>();
   private readonly tenants = new Map<string, TenantState>();
+  private readonly candidates: Array<Entry<T> | undefined> = [];
   private residentBytes = 0;
   private transientBytes = 0;
 
@@ -244,7 +250,7 @@ export class ModelCache<T> {
     const totals: TenantCacheStats = { ...emptyCounters(), residentBytes: 0, residentEntries: 0 };
     const tenants: Record<string, TenantCacheStats> = {};
     for (const [tenantId, state] of this.tenants) {
-      const row = { ...state.counters, residentBytes: state.bytes, residentEntries: state.entries.size };
+      const row = { ...state.counters, residentBytes: state.bytes, residentEntries: state.residentEntries };
       tenants[tenantId] = row;
       for (const k of Object.keys(totals) as Array<keyof TenantCacheStats>) {
         totals[k] = k === 'loadMsMax' ? Math.max(totals[k], row[k]) : totals[k] + row[k];
@@ -281,7 +287,7 @@ export class ModelCache<T> {
   private tenant(tenantId: string): TenantState {
     let state = this.tenants.get(tenantId);
     if (state === undefined) {
-      state = { bytes: 0, entries: new Set(), counters: emptyCounters() };
+      state = { bytes: 0, residentEntries: 0, counters: emptyCounters() };
       this.tenants.set(tenantId, state);
     }
     return state;
@@ -354,11 +360,10 @@ export class ModelCache<T> {
     if (entry.sizeBytes > this.budgetBytes || entry.sizeBytes > this.tenantCap) return false;
     this.policy.touch(entry);
     // Victims first from the tenant's own entries (its cap), then from everyone (the budget).
-    const capVictims = this.pickVictims(tenant.entries as Set<Entry<T>>, tenant.bytes + entry.sizeBytes - this.tenantCap, NO_ENTRIES);
+    const capVictims = this.pickVictims(tenant.bytes + entry.sizeBytes - this.tenantCap, NO_ENTRIES, entry.key.tenantId);
     if (capVictims === null) return false;
     const freedByCap = capVictims.reduce((sum, v) => sum + v.sizeBytes, 0);
     const budgetVictims = this.pickVictims(
-      this.entries.values(),
       this.residentBytes - freedByCap + entry.sizeBytes - this.budgetBytes,
       capVictims.length === 0 ? NO_ENTRIES : new Set(capVictims),
     );
@@ -368,31 +373,41 @@ export class ModelCache<T> {
     for (const victim of budgetVictims) this.evict(victim, 'budget');
     entry.resident = true;
     this.entries.set(entry.id, entry);
-    tenant.entries.add(entry as Entry<unknown>);
+    tenant.residentEntries++;
     tenant.bytes += entry.sizeBytes;
     this.residentBytes += entry.sizeBytes;
     return true;
   }
 
-  /** The lowest-priority unpinned entries freeing at least `needed` bytes, or null if pins make it impossible. */
-  private pickVictims(pool: Iterable<Entry<T>>, needed: number, exclude: ReadonlySet<Entry<T>>): Entry<T>[] | null {
-    if (needed <= 0) return [];
-    const candidates: Entry<T>[] = [];
-    for (const e of pool) if (e.pins === 0 && !exclude.has(e)) candidates.push(e);
+  /**
+   * The lowest-priority unpinned resident entries (of `tenantId` only, if given) freeing at least `needed` bytes,
+   * or null if pins make it impossible.
+   */
+  private pickVictims(needed: number, exclude: ReadonlySet<Entry<T>>, tenantId?: string): readonly Entry<T>[] | null {
+    if (needed <= 0) return NO_VICTIMS;
+    // Candidates in a scratch array kept across calls: this runs on every miss that evicts, in the request's turn.
+    const candidates = this.candidates;
+    let count = 0;
+    for (const e of this.entries.values()) {
+      if (e.pins === 0 && !exclude.has(e) && (tenantId === undefined || e.key.tenantId === tenantId)) candidates[count++] = e;
+    }
     // Lowest priority first, each found by a scan: a miss evicts one or two entries of a few hundred, and sorting
     // them all on every miss cost a comparison callback (and a heap number) per pair, 7% of what the Zipf run allocated.
     // The first of equal priorities is taken, as a stable sort would.
     const victims: Entry<T>[] = [];
     let freed = 0;
-    while (freed < needed) {
-      let lowest = -1;
-      for (let i = 0; i < candidates.length; i++) if (lowest < 0 || candidates[i]!.priority < candidates[lowest]!.priority) lowest = i;
-      if (lowest < 0) return null;
-      const victim = candidates.splice(lowest, 1)[0]!;
+    let left = count;
+    while (freed < needed && left > 0) {
+      let lowest = 0;
+      for (let i = 1; i < left; i++) if (candidates[i]!.priority < candidates[lowest]!.priority) lowest = i;
+      const victim = candidates[lowest]!;
+      for (let i = lowest; i < left - 1; i++) candidates[i] = candidates[i + 1];
+      left--;
       victims.push(victim);
       freed += victim.sizeBytes;
     }
-    return victims;
+    candidates.fill(undefined, 0, count); // holds no entry past this call
+    return freed < needed ? null : victims;
   }
 
   private evict(entry: Entry<T>, reason: EvictionReason): void {
@@ -405,7 +420,7 @@ export class ModelCache<T> {
   private removeResident(entry: Entry<T>): void {
     const tenant = this.tenant(entry.key.tenantId);
     this.entries.delete(entry.id);
-    tenant.entries.delete(entry as Entry<unknown>);
+    tenant.residentEntries--;
     tenant.bytes -= entry.sizeBytes;
     this.residentBytes -= entry.sizeBytes;
     entry.resident = false;

@@ -4,7 +4,7 @@
  * latency and predict latency; resident and transient bytes as gauges read at
  * scrape time. Global models count under the `Global` scope.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import { RequestPathCounter, RequestPathHistogram } from '../metrics/request-path-metrics.js';
 import type { ModelCacheEvent, ModelCacheSnapshot } from './model-cache-stats.js';
 
@@ -25,22 +25,24 @@ export function createServingMetrics(registry: Registry, snapshot: () => ModelCa
     labelNames: ['tenant', 'result'],
     registers: [registry],
   });
-  const loads = new Counter({
+  // Loads and evictions are on the request path too: a cold single-row request loads its model in the request's turn,
+  // hundreds a second under Zipf traffic. prom-client's label objects promoted to the old generation there.
+  const loads = new RequestPathCounter({
     name: 'tenantml_model_loads_total',
     help: 'Model loads from the artifact store by tenant and outcome (admitted, not_admitted, failed)',
-    labelNames: ['tenant', 'outcome'] as const,
+    labelNames: ['tenant', 'outcome'],
     registers: [registry],
   });
-  const evictions = new Counter({
+  const evictions = new RequestPathCounter({
     name: 'tenantml_model_evictions_total',
     help: 'Models dropped from the cache by tenant and reason (budget, tenant-cap, invalidated)',
-    labelNames: ['tenant', 'reason'] as const,
+    labelNames: ['tenant', 'reason'],
     registers: [registry],
   });
-  const loadSeconds = new Histogram({
+  const loadSeconds = new RequestPathHistogram({
     name: 'tenantml_model_load_seconds',
     help: 'Time to fetch, verify, parse and compile a model, by tenant',
-    labelNames: ['tenant'] as const,
+    labelNames: ['tenant'],
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
@@ -80,14 +82,14 @@ export function createServingMetrics(registry: Registry, snapshot: () => ModelCa
           requests.inc(tenant, event.type);
           return;
         case 'load':
-          loads.inc({ tenant, outcome: event.admitted ? 'admitted' : 'not_admitted' });
-          loadSeconds.observe({ tenant }, event.durationMs / 1000);
+          loads.inc(tenant, event.admitted ? 'admitted' : 'not_admitted');
+          loadSeconds.observe(event.durationMs / 1000, tenant);
           return;
         case 'load-failed':
-          loads.inc({ tenant, outcome: 'failed' });
+          loads.inc(tenant, 'failed');
           return;
         case 'evict':
-          evictions.inc({ tenant, reason: event.reason });
+          evictions.inc(tenant, event.reason);
           return;
       }
     },

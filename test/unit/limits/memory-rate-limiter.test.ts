@@ -118,7 +118,7 @@ describe('memory rate limiter (GCRA)', () => {
     assert.equal((await limiter.consume(bucket())).remaining, 4);
   });
 
-  it('sweeps refilled buckets away and keeps those still draining', async () => {
+  it('sweeps away tenants whose buckets have all refilled, and keeps those still draining', async () => {
     const { limiter, advance } = fixture(1_700_000_000_000, 4);
     await limiter.consume(bucket());
     await limiter.consume(bucket({ bucket: 'predict' }));
