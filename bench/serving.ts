@@ -39,9 +39,14 @@ import { compilePredictor, type GbdtModel, serializeModel, train } from '../src/
 import { buildApp } from '../src/http/app.js';
 import { createPlatform } from '../src/platform.js';
 import type { ModelCacheEvent } from '../src/serving/model-cache-stats.js';
+import { tuneForServing } from '../src/serving-process.js';
 import { listenHelloWorld } from './_hello-world-server.js';
 import type { LoadResult, LoadSpec, LoadTarget } from './_load-generator.js';
 import { argChoice, argList, argNumber, percentile, printResult, progress, round } from './_harness.js';
+
+// The platform runs in this process: tuned as src/main.ts tunes a server (`--pretenuring on` keeps V8's default, to compare).
+const PRETENURING = argChoice('pretenuring', ['off', 'on'] as const, 'off');
+if (PRETENURING === 'off') tuneForServing();
 
 const TENANTS = argNumber('tenants', 500);
 const TREES = argNumber('trees', 100);
@@ -300,6 +305,7 @@ printResult({
     secondsPerPhase: SECONDS,
     warmupSecondsPerPhase: WARMUP_MS / 1000,
     store: config.artifactStore.kind,
+    allocationSitePretenuring: PRETENURING,
     database: process.env.DATABASE_URL ? 'postgresql' : 'pglite',
   },
   helloWorldGet: summary(ceilingGet),

@@ -3,8 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { loadConfigOrReport } from './config.js';
 import { buildApp } from './http/app.js';
 import { createPlatform } from './platform.js';
+import { tuneForServing } from './serving-process.js';
 
 async function main(): Promise<void> {
+  tuneForServing();
   const config = loadConfigOrReport();
   if (config === undefined) process.exit(2);
   if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true });
