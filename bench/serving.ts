@@ -44,9 +44,9 @@ import { listenHelloWorld } from './_hello-world-server.js';
 import type { LoadResult, LoadSpec, LoadTarget } from './_load-generator.js';
 import { argChoice, argList, argNumber, percentile, printResult, progress, round } from './_harness.js';
 
-// The platform runs in this process: tuned as src/main.ts tunes a server (`--pretenuring on` keeps V8's default, to compare).
-const PRETENURING = argChoice('pretenuring', ['off', 'on'] as const, 'off');
-if (PRETENURING === 'off') tuneForServing();
+// The platform runs in this process: tuned as src/main.ts tunes a server (`--v8 default` keeps V8's settings, to compare).
+const V8_SETTINGS = argChoice('v8', ['serving', 'default'] as const, 'serving');
+if (V8_SETTINGS === 'serving') tuneForServing(loadConfig(process.env));
 
 const TENANTS = argNumber('tenants', 500);
 const TREES = argNumber('trees', 100);
@@ -305,7 +305,7 @@ printResult({
     secondsPerPhase: SECONDS,
     warmupSecondsPerPhase: WARMUP_MS / 1000,
     store: config.artifactStore.kind,
-    allocationSitePretenuring: PRETENURING,
+    v8Settings: V8_SETTINGS,
     database: process.env.DATABASE_URL ? 'postgresql' : 'pglite',
   },
   helloWorldGet: summary(ceilingGet),

@@ -39,6 +39,11 @@ export interface Config {
   rateLimitTimeoutMs: number;
   /** How often buffered usage counters (quotas, throttle counts) are written to the database, in ms. */
   usageFlushMs: number;
+  /**
+   * How far a serving process's old generation may grow past what a full collection kept, in percent, before the
+   * next one (V8's heap growing factor; 0 leaves V8's own, ~90% on a small heap). See src/serving-process.ts.
+   */
+  heapGrowthPercent: number;
   /** Training jobs: how many this process runs, leases, polling, retries. */
   models: ModelLayerConfig;
   /** The model cache of the predict path: byte budget, policy, per-tenant share, warm list. */
@@ -167,6 +172,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     artifactStore: readArtifactStore(r, dataDir, redisUrl, redisPrefix),
     computeSlots: r.integer('TENANTML_COMPUTE_SLOTS', availableParallelism(), 1, 1024),
     usageFlushMs: r.integer('TENANTML_USAGE_FLUSH_MS', 1000, 0, 60_000),
+    heapGrowthPercent: r.integer('TENANTML_HEAP_GROWTH_PERCENT', 200, 0, 1000),
     rateLimitTimeoutMs: r.integer('TENANTML_RATE_LIMIT_TIMEOUT_MS', 100, 10, 10_000),
     models: {
       trainingWorkers: r.integer('TENANTML_TRAINING_WORKERS', 1, 0, 64),

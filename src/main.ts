@@ -6,9 +6,9 @@ import { createPlatform } from './platform.js';
 import { tuneForServing } from './serving-process.js';
 
 async function main(): Promise<void> {
-  tuneForServing();
   const config = loadConfigOrReport();
   if (config === undefined) process.exit(2);
+  tuneForServing(config);
   if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true });
   const platform = await createPlatform(config, { processMetrics: true });
   const app = await buildApp(platform);

@@ -37,6 +37,12 @@ test('the idle job poll is rare on the embedded database, where each poll runs o
   assert.equal(loadConfig({ DATABASE_URL: 'postgres://u@db:5432/x', TENANTML_JOB_POLL_MS: '2000' }).models.jobPollMs, 2000);
 });
 
+test('a serving process lets its old generation grow to three times the live heap unless told otherwise', () => {
+  assert.equal(loadConfig({}).heapGrowthPercent, 200);
+  assert.equal(loadConfig({ TENANTML_HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent, 0, "0 leaves V8's own factor");
+  assert.throws(() => loadConfig({ TENANTML_HEAP_GROWTH_PERCENT: '-5' }), /TENANTML_HEAP_GROWTH_PERCENT/);
+});
+
 test('every bad value is reported by its variable name, all at once', () => {
   try {
     loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', TENANTML_MAX_UPLOAD: 'lots', TENANTML_ADMIN_KEY: 'short', TENANTML_ARTIFACT_STORE: 'redis' });
