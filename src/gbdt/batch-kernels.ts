@@ -35,7 +35,7 @@ export function batchMargins(c: CompiledForest, x: Float32Array, rows: number, o
   const lockstepRows = rows & ~7;
   if (lockstepRows > 0) lockstepRowMargins(c, x, lockstepRows, out);
   const nf = c.numFeatures;
-  const packed = c.packedTrees > 0;
+  const packed = c.walk.trees > 0;
   for (let r = lockstepRows; r < rows; r++) {
     const o = r * nf;
     out[r] = hasMissing(x, o, nf) ? lockstepMargin(c, x, o) : packed ? packedRowMargin(c, x, o) : batchRowComplete(c, x, o);

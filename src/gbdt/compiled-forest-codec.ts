@@ -146,19 +146,19 @@ export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: st
     if (lengthOf(name) !== nodes && !optional) throw refuse(`array ${name} does not match the node count`);
   }
   const views = viewsOf(own.buffer);
-  const reads: PackedReads = {
-    packedTrees: lengthOf('packed') >> header.packedDepth,
-    walkNodes: views.u16,
-    walkNodesAt: starts[INDEX.packed]! / 2,
-    walkLeaves: views.f32,
-    walkLeavesAt: starts[INDEX.packedLeaves]! / 4,
-    walkCuts: views.f32,
-    walkCutsAt: starts[INDEX.cuts]! / 4,
-    walkCutStart: views.i32,
-    walkCutStartAt: starts[INDEX.cutStart]! / 4,
+  const walk: PackedReads = {
+    trees: lengthOf('packed') >> header.packedDepth,
+    nodes: views.u16,
+    nodesAt: starts[INDEX.packed]! / 2,
+    leaves: views.f32,
+    leavesAt: starts[INDEX.packedLeaves]! / 4,
+    cuts: views.f32,
+    cutsAt: starts[INDEX.cuts]! / 4,
+    cutStart: views.i32,
+    cutStartAt: starts[INDEX.cutStart]! / 4,
   };
-  checkPacking(header, lengthOf, reads);
-  return new DecodedForest(header, own, arrayBytes, reads);
+  checkPacking(header, lengthOf, walk);
+  return new DecodedForest(header, own, arrayBytes, walk);
 }
 
 /** Views of a whole buffer, one per element type the single-row walk reads. */
@@ -200,15 +200,7 @@ export class DecodedForest implements CompiledForest {
   readonly arrayBytes: number;
   /** The buffer the arrays are in; it is the layout's alone. */
   readonly buffer: ArrayBuffer;
-  readonly packedTrees: number;
-  readonly walkNodes: Uint16Array;
-  readonly walkNodesAt: number;
-  readonly walkLeaves: Float32Array;
-  readonly walkLeavesAt: number;
-  readonly walkCuts: Float32Array;
-  readonly walkCutsAt: number;
-  readonly walkCutStart: Int32Array;
-  readonly walkCutStartAt: number;
+  readonly walk: PackedReads;
   /** Where the layout's bytes (its magic first) start in `buffer`. */
   readonly #start: number;
   /** The arrays' views, in `ARRAYS` order, each made on first use (with the lengths, read from the header again then). */
@@ -216,7 +208,7 @@ export class DecodedForest implements CompiledForest {
   #lengths?: number[];
 
   /** `bytes`: the layout, checked, in the buffer that becomes the layout's. */
-  constructor(header: Header, bytes: Uint8Array<ArrayBuffer>, arrayBytes: number, reads: PackedReads) {
+  constructor(header: Header, bytes: Uint8Array<ArrayBuffer>, arrayBytes: number, walk: PackedReads) {
     this.numFeatures = header.numFeatures;
     this.link = header.link;
     this.baseMargin = new Float64Array(new Uint8Array(Buffer.from(header.baseMargin, 'hex')).buffer)[0]!;
@@ -225,15 +217,7 @@ export class DecodedForest implements CompiledForest {
     this.packedFeatureBits = header.packedFeatureBits;
     this.arrayBytes = arrayBytes;
     this.buffer = bytes.buffer;
-    this.packedTrees = reads.packedTrees;
-    this.walkNodes = reads.walkNodes;
-    this.walkNodesAt = reads.walkNodesAt;
-    this.walkLeaves = reads.walkLeaves;
-    this.walkLeavesAt = reads.walkLeavesAt;
-    this.walkCuts = reads.walkCuts;
-    this.walkCutsAt = reads.walkCutsAt;
-    this.walkCutStart = reads.walkCutStart;
-    this.walkCutStartAt = reads.walkCutStartAt;
+    this.walk = walk;
     this.#start = bytes.byteOffset;
   }
 
@@ -308,11 +292,11 @@ export class DecodedForest implements CompiledForest {
 }
 
 /** Packed nodes are all or nothing: complete trees of the stated depth, the features' threshold ranges, a feature that fits a node. */
-function checkPacking(header: Header, lengthOf: (name: ArrayField) => number, reads: PackedReads): void {
+function checkPacking(header: Header, lengthOf: (name: ArrayField) => number, walk: PackedReads): void {
   if (lengthOf('packed') === 0 && lengthOf('packedLeaves') === 0 && lengthOf('cutStart') === 0) return;
   const { packedDepth: depth, packedFeatureBits: featureBits } = header;
   const shape = Number.isInteger(depth) && depth >= 0 && depth <= MAX_PACKED_DEPTH && Number.isInteger(featureBits) && featureBits >= 0 && featureBits <= 16;
   const slots = shape ? lengthOf('roots') << depth : -1;
-  const starts = lengthOf('cutStart') === header.numFeatures + 1 && reads.walkCutStart[reads.walkCutStartAt + header.numFeatures] === lengthOf('cuts');
+  const starts = lengthOf('cutStart') === header.numFeatures + 1 && walk.cutStart[walk.cutStartAt + header.numFeatures] === lengthOf('cuts');
   if (!shape || lengthOf('packed') !== slots || lengthOf('packedLeaves') !== slots || header.hasCategorical || !starts) throw refuse('malformed packed nodes');
 }

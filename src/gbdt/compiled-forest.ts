@@ -12,7 +12,7 @@ import type { GbdtModel } from './types.js';
 export const LOCKSTEP = 8;
 
 /** The walker's flat layout; a numeric forest also has its nodes packed for single rows (`packed-walk.ts`). */
-export interface CompiledForest extends PackedNodes, PackedReads {
+export interface CompiledForest extends PackedNodes {
   numFeatures: number;
   link: LinkKind;
   baseMargin: number;
@@ -41,6 +41,8 @@ export interface CompiledForest extends PackedNodes, PackedReads {
   catWords: Int32Array;
   catBits: Uint32Array;
   hasCategorical: boolean;
+  /** Where the single-row walk reads the packed nodes (`PackedReads`). */
+  walk: PackedReads;
   /** Bytes of the arrays, when known without reading them (a decoded layout views each array on first use). */
   readonly arrayBytes?: number;
 }
@@ -142,7 +144,7 @@ export function compileForest(model: GbdtModel): CompiledForest {
     hasCategorical,
   };
   const packing = hasCategorical ? unpacked() : packNodes(layout);
-  return { ...layout, ...packing, ...readsOf(packing) };
+  return { ...layout, ...packing, walk: readsOf(packing) };
 }
 
 /** A leaf's child id points back before it (see `CompiledForest.child`). */

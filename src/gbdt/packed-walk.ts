@@ -59,34 +59,34 @@ export interface PackedNodes {
  */
 export interface PackedReads {
   /** Trees packed: 0 when the forest does not pack. */
-  readonly packedTrees: number;
-  readonly walkNodes: Uint16Array;
-  readonly walkNodesAt: number;
-  readonly walkLeaves: Float32Array;
-  readonly walkLeavesAt: number;
-  readonly walkCuts: Float32Array;
-  readonly walkCutsAt: number;
-  readonly walkCutStart: Int32Array;
-  readonly walkCutStartAt: number;
+  readonly trees: number;
+  readonly nodes: Uint16Array;
+  readonly nodesAt: number;
+  readonly leaves: Float32Array;
+  readonly leavesAt: number;
+  readonly cuts: Float32Array;
+  readonly cutsAt: number;
+  readonly cutStart: Int32Array;
+  readonly cutStartAt: number;
 }
 
 /** The walk's reads of packed nodes that are arrays of their own. */
 export function readsOf(p: PackedNodes): PackedReads {
   return {
-    packedTrees: p.packed.length >> p.packedDepth,
-    walkNodes: p.packed,
-    walkNodesAt: 0,
-    walkLeaves: p.packedLeaves,
-    walkLeavesAt: 0,
-    walkCuts: p.cuts,
-    walkCutsAt: 0,
-    walkCutStart: p.cutStart,
-    walkCutStartAt: 0,
+    trees: p.packed.length >> p.packedDepth,
+    nodes: p.packed,
+    nodesAt: 0,
+    leaves: p.packedLeaves,
+    leavesAt: 0,
+    cuts: p.cuts,
+    cutsAt: 0,
+    cutStart: p.cutStart,
+    cutStartAt: 0,
   };
 }
 
 /** What the walk reads of a forest. */
-type Walked = PackedReads & Pick<CompiledForest, 'numFeatures' | 'baseMargin' | 'packedDepth' | 'packedFeatureBits'>;
+type Walked = Pick<CompiledForest, 'numFeatures' | 'baseMargin' | 'packedDepth' | 'packedFeatureBits' | 'walk'>;
 
 /** A forest that does not pack: the array kernels walk it. (Fresh arrays each time: layouts' buffers get moved to other threads.) */
 export function unpacked(): PackedNodes {
@@ -184,7 +184,8 @@ let ranks = new Int32Array(64);
 
 /** Margin of one complete row (no NaN) of a forest with packed nodes. */
 export function packedRowMargin(c: Walked, x: NumericArray, o: number): number {
-  const { walkCuts: cuts, walkCutsAt: cutsAt, walkCutStart: cutStart, walkCutStartAt: startAt, numFeatures } = c;
+  const { numFeatures } = c;
+  const { cuts, cutsAt, cutStart, cutStartAt: startAt } = c.walk;
   if (ranks.length < numFeatures) ranks = new Int32Array(numFeatures);
   const r = ranks;
   for (let f = 0; f < numFeatures; f++) {
@@ -204,12 +205,12 @@ export function packedRowMargin(c: Walked, x: NumericArray, o: number): number {
 
 /** The walk proper, 16 trees at a time; a last group of fewer walks its last tree in the spare lanes and does not add them. */
 function walkRanks(c: Walked, r: Int32Array): number {
-  const { walkNodes: w, walkLeaves: leaves, packedDepth: depth, packedFeatureBits: fBits, packedTrees: numTrees } = c;
+  const { packedDepth: depth, packedFeatureBits: fBits } = c;
+  const { nodes: w, leaves, trees: numTrees, nodesAt } = c.walk;
   const fMask = (1 << fBits) - 1;
   // Tree t's nodes start at b = nodesAt + (t << depth). The walk ends at slot i of the bottom level, counted from the
   // tree's first node; its leaf is at leavesAt + (t << depth) + i - (2^depth - 1), which is b + i + leafShift.
-  const nodesAt = c.walkNodesAt;
-  const leafShift = c.walkLeavesAt - nodesAt - ((1 << depth) - 1);
+  const leafShift = c.walk.leavesAt - nodesAt - ((1 << depth) - 1);
   const last = numTrees - 1;
   let sum = c.baseMargin;
   for (let t = 0; t < numTrees; t += 16) {

@@ -43,7 +43,7 @@ export function lockstepMargin(c: CompiledForest, x: NumericArray, o: number): n
   for (let f = 0; f < c.numFeatures; f++) {
     if (Number.isNaN(f32(x[o + f]!))) return lockstepMarginWithMissing(c, x, o);
   }
-  return c.packedTrees > 0 ? packedRowMargin(c, x, o) : lockstepMarginComplete(c, x, o);
+  return c.walk.trees > 0 ? packedRowMargin(c, x, o) : lockstepMarginComplete(c, x, o);
 }
 
 /**

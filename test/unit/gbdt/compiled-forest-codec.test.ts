@@ -44,17 +44,17 @@ describe('compiled layout bytes', () => {
   it('walks single rows of a decoded layout through views of its whole buffer, made once per buffer', () => {
     const numeric = cases.find((c) => !importXgboostJson(readFileSync(join(FIXTURES, c.model), 'utf8')).featureKinds.includes('categorical'))!;
     const layout = compileForest(importXgboostJson(readFileSync(join(FIXTURES, numeric.model), 'utf8')));
-    assert.ok(layout.packedTrees > 0, 'the fixture packs');
-    assert.equal(layout.walkNodes, layout.packed, "a compiled forest's walk reads its own arrays");
+    assert.ok(layout.walk.trees > 0, 'the fixture packs');
+    assert.equal(layout.walk.nodes, layout.packed, "a compiled forest's walk reads its own arrays");
     const bytes = encodeCompiledForest(layout, SHA);
     const memory = new Uint8Array(bytes.length + 64); // a pooled buffer, larger than the layout
     memory.set(bytes);
     const first = decodeCompiledForest(memory.subarray(0, bytes.length), SHA, { inPlace: true });
     memory.set(bytes, 8); // the same buffer, read into again (by another model, after the first was dropped)
     const second = decodeCompiledForest(memory.subarray(8, 8 + bytes.length), SHA, { inPlace: true });
-    assert.equal(second.walkNodes, first.walkNodes, 'one view of the buffer for every layout read into it');
-    assert.equal(second.walkNodes.buffer, memory.buffer);
-    assert.equal(second.walkNodesAt, first.walkNodesAt + 4, 'each layout reads from where its own nodes lie');
+    assert.equal(second.walk.nodes, first.walk.nodes, 'one view of the buffer for every layout read into it');
+    assert.equal(second.walk.nodes.buffer, memory.buffer);
+    assert.equal(second.walk.nodesAt, first.walk.nodesAt + 4, 'each layout reads from where its own nodes lie');
     const expected = predictorFromCompiled(layout);
     const decoded = predictorFromCompiled(second);
     const rows = Float32Array.from(numeric.rows, (v) => v ?? 0.5); // complete rows: the packed walk takes them
