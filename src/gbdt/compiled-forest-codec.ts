@@ -107,6 +107,17 @@ function readHeader(bytes: Uint8Array): { header: Header; headerLength: number }
   }
 }
 
+/** Where each array of a layout starting at `start` in its buffer begins, in bytes (each 8-byte aligned after the header). */
+function arrayStarts(lengths: readonly number[], start: number, headerLength: number): number[] {
+  const starts: number[] = [];
+  let at = start + align8(8 + headerLength);
+  for (const [i, { type }] of ARRAYS.entries()) {
+    starts.push(at);
+    at += align8(lengths[i]! * VIEWS[type].BYTES_PER_ELEMENT);
+  }
+  return starts;
+}
+
 /**
  * Decodes a layout, refusing one compiled from another artifact than
  * `expectedSourceSha256` or not in this format (callers fall back to
@@ -125,17 +136,13 @@ export function decodeCompiledForest(bytes: Uint8Array, expectedSourceSha256: st
   if (!LINK_KINDS.includes(header.link) || !Array.isArray(lengths) || lengths.length !== ARRAYS.length || !/^[0-9a-f]{16}$/.test(header.baseMargin)) {
     throw refuse('malformed header');
   }
-  // Where each array starts in the buffer, in bytes.
-  const starts: number[] = [];
-  let at = own.byteOffset + align8(8 + headerLength);
+  const starts = arrayStarts(lengths, own.byteOffset, headerLength);
   const end = own.byteOffset + own.length;
   let arrayBytes = 0;
   for (const [i, { name, type }] of ARRAYS.entries()) {
     const length = lengths[i]!;
     const bytesOfArray = length * VIEWS[type].BYTES_PER_ELEMENT;
-    if (!Number.isInteger(length) || length < 0 || at + bytesOfArray > end) throw refuse(`array ${name} out of bounds`);
-    starts.push(at);
-    at += align8(bytesOfArray);
+    if (!Number.isInteger(length) || length < 0 || starts[i]! + bytesOfArray > end) throw refuse(`array ${name} out of bounds`);
     arrayBytes += bytesOfArray;
   }
   const lengthOf = (name: ArrayField) => lengths[INDEX[name]]!;
@@ -203,9 +210,8 @@ export class DecodedForest implements CompiledForest {
   readonly walk: PackedReads;
   /** Where the layout's bytes (its magic first) start in `buffer`. */
   readonly #start: number;
-  /** The arrays' views, in `ARRAYS` order, each made on first use (with the lengths, read from the header again then). */
-  #views?: Array<ArrayBufferView | undefined>;
-  #lengths?: number[];
+  /** The arrays' views, in `ARRAYS` order, each made on first use (where they lie is read from the header again then). */
+  #arrays?: { lengths: number[]; starts: number[]; views: Array<ArrayBufferView | undefined> };
 
   /** `bytes`: the layout, checked, in the buffer that becomes the layout's. */
   constructor(header: Header, bytes: Uint8Array<ArrayBuffer>, arrayBytes: number, walk: PackedReads) {
@@ -268,26 +274,18 @@ export class DecodedForest implements CompiledForest {
   }
 
   #array(index: number): ArrayBufferView {
-    if (this.#views === undefined || this.#lengths === undefined) {
-      this.#lengths = readHeader(new Uint8Array(this.buffer, this.#start)).header.lengths;
-      this.#views = new Array(ARRAYS.length);
+    if (this.#arrays === undefined) {
+      const { header, headerLength } = readHeader(new Uint8Array(this.buffer, this.#start));
+      this.#arrays = { lengths: header.lengths, starts: arrayStarts(header.lengths, this.#start, headerLength), views: new Array(ARRAYS.length) };
     }
-    let view = this.#views[index];
+    const { lengths, starts, views } = this.#arrays;
+    let view = views[index];
     if (view === undefined) {
-      view = this.#view(this.#lengths, index);
-      this.#views[index] = view;
+      const { type } = ARRAYS[index]!;
+      view = lengths[index] === 0 ? EMPTY[type] : new VIEWS[type](this.buffer, starts[index]!, lengths[index]!);
+      views[index] = view;
     }
     return view;
-  }
-
-  #view(lengths: number[], index: number): ArrayBufferView {
-    const { type } = ARRAYS[index]!;
-    const length = lengths[index]!;
-    if (length === 0) return EMPTY[type];
-    const headerLength = new DataView(this.buffer, this.#start).getUint32(4, true);
-    let at = this.#start + align8(8 + headerLength);
-    for (let i = 0; i < index; i++) at += align8(lengths[i]! * VIEWS[ARRAYS[i]!.type].BYTES_PER_ELEMENT);
-    return new VIEWS[type](this.buffer, at, length);
   }
 }
 

@@ -26,9 +26,14 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}):
   // buckets shrank the map's table, a new table per tenant per sweep that lived until the next one.
   function sweep(now: number): void {
     for (const [tenantId, buckets] of tats) {
-      let full = true;
-      for (const tat of buckets.values()) if (tat > now) full = false;
-      if (full) tats.delete(tenantId);
+      let draining = false;
+      for (const tat of buckets.values()) {
+        if (tat > now) {
+          draining = true;
+          break;
+        }
+      }
+      if (!draining) tats.delete(tenantId);
     }
   }
 
