@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { mediaTypeOf, type StreamedFormat, streamedFormatOf } from '../../data/row-sources.js';
 import { errors } from '../../errors.js';
+import { predictionsAnswer } from '../../models/prediction-json.js';
 import type { PredictRequest } from '../../models/prediction-service.js';
 import type { Platform } from '../../platform.js';
 import { tenantOf } from '../plugins/auth.js';
@@ -11,6 +12,7 @@ import { ForecastBody, ModelParams, PredictBody } from '../schemas/models.js';
 
 const tenant = (operation: string) => ({ operation, auth: 'tenant' as const, limitClass: 'predict' as const });
 const tags = ['models'];
+const JSON_UTF8 = 'application/json; charset=utf-8';
 
 /**
  * JSON predict bodies are parsed whole (`JSON.parse` blocks the event loop for
@@ -63,11 +65,14 @@ export const predictRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = 
       if (type === 'application/json') {
         const body = request.body as PredictRequest;
         // Most calls are answered at once; only those that must wait get a cancellation signal.
-        return predictions.predictNow(caller, request.params.name, body) ?? predictions.predict(caller, request.params.name, body, abortOnClose(reply));
+        const answer = predictions.predictNow(caller, request.params.name, body) ?? (await predictions.predict(caller, request.params.name, body, abortOnClose(reply)));
+        // Returned, not sent: an async handler that returns the reply makes Fastify wait on it as a promise.
+        reply.type(JSON_UTF8);
+        return predictionsAnswer(answer.predictions, answer.model);
       }
       const rows = { format: streamedFormat(type), body: request.body as AsyncIterable<Buffer>, maxBytes: maxUploadBytes };
       const { json } = await predictions.predictStream(caller, request.params.name, rows, abortOnClose(reply));
-      return reply.type('application/json; charset=utf-8').send(Readable.from(json));
+      return reply.type(JSON_UTF8).send(Readable.from(json));
     },
   );
 

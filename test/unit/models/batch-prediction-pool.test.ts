@@ -66,7 +66,7 @@ async function* chunked(text: string, size = 64 * 1024): AsyncIterable<Buffer> {
 async function onLoop(format: StreamedFormat, body: string, maxBytes = MAX_BYTES): Promise<string> {
   const x = await encodeStreamedRows(targetFor('').spec.features, format, smallChunks(chunked(body)), maxBytes, []);
   let text = '';
-  for await (const piece of predictionsJson(predictor.predictBatch(x.data), { name: 'm' })) text += piece;
+  for await (const piece of predictionsJson(predictor.predictBatch(x.data), { name: 'm', version: 1, source: 'tenant' })) text += piece;
   return text;
 }
 
@@ -82,7 +82,7 @@ async function onThread(format: StreamedFormat, body: string, options: { sliceRo
     }
     let text = '{"predictions":[';
     for (const slice of slices) text += Buffer.from(await session.take(slice)).toString('utf8');
-    return `${text}],"model":{"name":"m"}}`;
+    return `${text}],"model":{"name":"m","version":1,"source":"tenant"}}`;
   } finally {
     session.close();
   }
