@@ -1,8 +1,9 @@
 /**
- * The streamed predict answer, `{"predictions":[...],"model":{...}}`, as text
- * pieces. One formatter for both places a batch is predicted (the event loop
- * and the batch threads), so both paths print every float32 identically:
- * the shortest decimal of the value, `null` for NaN and ±Infinity.
+ * The predict answer, `{"predictions":[...],"model":{...}}`, as text: whole
+ * for a JSON body, in pieces for a streamed batch. One formatter for every
+ * place rows are predicted (a JSON body, a streamed batch on the event loop,
+ * the batch threads), so all print every float32 identically: the shortest
+ * decimal of the value, `null` for NaN and ±Infinity.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ServedBy } from './prediction-service.js';
