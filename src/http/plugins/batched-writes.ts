@@ -21,16 +21,17 @@ interface Held {
 export const MOST_HELD = 8;
 
 /**
- * Responses finished during one turn of the event loop's I/O phase leave
- * together at its end (one `setImmediate` for all of them), in groups of at
- * most `MOST_HELD`, instead of each as soon as it is ready. A write to a
- * socket whose reader is asleep wakes that reader, and on a virtual machine
- * that cross-core wake-up costs the writing thread tens of microseconds;
- * written in a burst, the client or proxy on the other end (one process
- * holding many of our connections) is woken once and the other writes find it
- * running. Measured on the hot predict path (three alternating pairs of
- * runs): 9,960 req/s against 7,400 without (medians). The added latency is
- * the rest of the turn, microseconds when idle.
+ * Responses finished during one turn of the event loop's I/O phase are held
+ * and leave together, instead of each as soon as it is ready: in groups of
+ * `MOST_HELD` as the groups fill, the rest at the turn's end (one
+ * `setImmediate` for all of them). A write to a socket whose reader is
+ * asleep wakes that reader, and on a virtual machine that cross-core wake-up
+ * costs the writing thread tens of microseconds; written in a burst, the
+ * client or proxy on the other end (one process holding many of our
+ * connections) is woken once and the other writes find it running. Measured
+ * on the hot predict path (three alternating pairs of runs): 9,960 req/s
+ * against 7,400 without (medians). The added latency is the rest of the
+ * turn, microseconds when idle.
  */
 export const batchedWritesPlugin = fp(
   async (app: FastifyInstance) => {
